@@ -1,0 +1,175 @@
+"""Who may do what: the only place that decides it.
+
+Views, the API, the admin and the services ask these predicates through
+`user.has_perm("<app>.<verb>_<model>", obj)`; lists are narrowed with the `*_visible_to` helpers.
+A user's role assignments are read once per user object and cached on it, so checking many
+objects costs one query.
+"""
+
+import rules
+from django.db.models import Q
+
+from limpia.access.models import Role, RoleAssignment
+
+
+def _roles(user) -> list[RoleAssignment]:
+    if not user.is_authenticated:
+        return []
+    cached = getattr(user, "_limpia_roles", None)
+    if cached is None:
+        cached = list(RoleAssignment.objects.filter(user=user))
+        user._limpia_roles = cached
+    return cached
+
+
+def plan_ids_with_role(user, *roles_: str) -> set[int]:
+    return {a.plan_id for a in _roles(user) if a.role in roles_ and a.plan_id}
+
+
+def organization_ids_reporting(user) -> set[int]:
+    return {a.organization_id for a in _roles(user) if a.role == Role.REPORTER}
+
+
+def _plan_of(obj):
+    """The plan an object belongs to (plan, node, indicator, target or measurement)."""
+    for path in ("plan", "indicator.plan", "node.plan"):
+        current = obj
+        for attr in path.split("."):
+            current = getattr(current, attr, None)
+        if current is not None:
+            return current
+    return obj if obj.__class__.__name__ == "Plan" else None
+
+
+@rules.predicate
+def is_admin(user) -> bool:
+    return user.is_active and user.is_superuser
+
+
+@rules.predicate
+def is_plan_editor(user, obj=None) -> bool:
+    if obj is None:
+        return bool(plan_ids_with_role(user, Role.PLAN_EDITOR))
+    plan = _plan_of(obj)
+    return plan is not None and plan.pk in plan_ids_with_role(user, Role.PLAN_EDITOR)
+
+
+@rules.predicate
+def is_plan_reviewer(user, obj=None) -> bool:
+    if obj is None:
+        return bool(plan_ids_with_role(user, Role.REVIEWER))
+    plan = _plan_of(obj)
+    return plan is not None and plan.pk in plan_ids_with_role(user, Role.REVIEWER)
+
+
+@rules.predicate
+def is_public_plan(user, obj) -> bool:
+    plan = _plan_of(obj)
+    return plan is not None and plan.status == "approved"
+
+
+def _indicator_organization_ids(indicator) -> set[int]:
+    if indicator.organization_id:
+        return {indicator.organization_id}
+    if indicator.node_id:
+        return set(indicator.node.responsibilities.values_list("organization_id", flat=True))
+    return set()
+
+
+@rules.predicate
+def is_indicator_reporter(user, obj) -> bool:
+    """Reporter for an organization responsible for the indicator (or a measurement's indicator)."""
+    if obj is None:
+        return bool(organization_ids_reporting(user))
+    indicator = getattr(obj, "indicator", obj)
+    mine = organization_ids_reporting(user)
+    return bool(mine) and bool(mine & _indicator_organization_ids(indicator))
+
+
+@rules.predicate
+def is_measurement_author(user, measurement) -> bool:
+    return measurement is not None and measurement.created_by_id == user.pk
+
+
+@rules.predicate
+def is_editable_measurement(user, measurement) -> bool:
+    return measurement is not None and measurement.status in ("draft", "returned")
+
+
+@rules.predicate
+def is_awaiting_review(user, measurement) -> bool:
+    return measurement is not None and measurement.status == "submitted"
+
+
+@rules.predicate
+def is_own_submission(user, measurement) -> bool:
+    return measurement is not None and user.pk in (
+        measurement.created_by_id,
+        measurement.submitted_by_id,
+    )
+
+
+can_edit_plan = is_admin | is_plan_editor
+can_view_plan = can_edit_plan | is_public_plan | is_plan_reviewer
+can_report = is_admin | is_plan_editor | is_indicator_reporter
+
+rules.add_perm("plans.view_plan", can_view_plan)
+rules.add_perm("plans.add_plan", is_admin)
+rules.add_perm("plans.change_plan", can_edit_plan)
+rules.add_perm("plans.delete_plan", is_admin)
+rules.add_perm("plans.approve_plan", is_admin)
+for model in ("node", "indicator", "target", "noderesponsibility"):
+    rules.add_perm(f"plans.view_{model}", can_view_plan)
+    rules.add_perm(f"plans.add_{model}", can_edit_plan)
+    rules.add_perm(f"plans.change_{model}", can_edit_plan)
+    rules.add_perm(f"plans.delete_{model}", can_edit_plan)
+
+# Measurements: reporters write drafts of their organizations' indicators, reviewers of the plan
+# approve or return submissions, never their own (segregation of duties).
+rules.add_perm("plans.view_measurement", can_edit_plan | is_plan_reviewer | can_report)
+rules.add_perm("plans.add_measurement", can_report)
+can_change_measurement = is_editable_measurement & (
+    is_admin | is_plan_editor | (is_measurement_author & can_report)
+)
+rules.add_perm("plans.change_measurement", can_change_measurement)
+rules.add_perm("plans.submit_measurement", can_change_measurement)
+rules.add_perm(
+    "plans.review_measurement",
+    is_awaiting_review & (is_admin | (is_plan_reviewer & ~is_own_submission)),
+)
+rules.add_perm("plans.delete_measurement", is_admin)
+
+for model in ("organization", "country", "subdivision", "subregion", "sector"):
+    rules.add_perm(f"core.view_{model}", rules.always_allow)
+    rules.add_perm(f"core.add_{model}", is_admin)
+    rules.add_perm(f"core.change_{model}", is_admin)
+    rules.add_perm(f"core.delete_{model}", is_admin)
+rules.add_perm("access.view_roleassignment", is_admin)
+rules.add_perm("access.add_roleassignment", is_admin)
+rules.add_perm("access.change_roleassignment", is_admin)
+rules.add_perm("access.delete_roleassignment", is_admin)
+
+
+def plans_visible_to(user, queryset):
+    if is_admin(user):
+        return queryset
+    mine = plan_ids_with_role(user, Role.PLAN_EDITOR, Role.REVIEWER)
+    return queryset.filter(Q(status="approved") | Q(pk__in=mine))
+
+
+def measurements_visible_to(user, queryset):
+    """Approved measurements of visible plans for everybody; the rest to those who work on them."""
+    if is_admin(user):
+        return queryset
+    public = Q(status="approved", indicator__plan__status="approved")
+    if not user.is_authenticated:
+        return queryset.filter(public)
+    plans = plan_ids_with_role(user, Role.PLAN_EDITOR, Role.REVIEWER)
+    orgs = organization_ids_reporting(user)
+    return queryset.filter(
+        public
+        | Q(indicator__plan_id__in=plans)
+        | Q(indicator__organization_id__in=orgs)
+        | Q(indicator__organization__isnull=True, indicator__node__organizations__in=orgs)
+        | Q(created_by=user)
+    ).distinct()

@@ -1,0 +1,48 @@
+"""JSON errors that name the field: `{"detail": "...", "field": "...", "code": "..."}`.
+
+Validation errors keep DRF's per-field shape and add `detail`; domain errors raised by the
+services become 400 (409 for illegal status transitions, 403 for permission refusals).
+"""
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from limpia.core.errors import DomainError, IllegalTransition, NotAllowed
+
+
+def _first_message(data) -> str:
+    if isinstance(data, dict):
+        for key, value in data.items():
+            message = _first_message(value)
+            return message if key == "non_field_errors" else f"{key}: {message}"
+    if isinstance(data, list) and data:
+        return _first_message(data[0])
+    return str(data)
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, DomainError):
+        code = status.HTTP_400_BAD_REQUEST
+        if isinstance(exc, IllegalTransition):
+            code = status.HTTP_409_CONFLICT
+        elif isinstance(exc, NotAllowed):
+            code = status.HTTP_403_FORBIDDEN
+        body = {"detail": exc.message, "code": exc.code}
+        if exc.field:
+            body["field"] = exc.field
+            body[exc.field] = [exc.message]
+        return Response(body, status=code)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+    response = drf_exception_handler(exc, context)
+    if response is not None and isinstance(exc, exceptions.ValidationError):
+        data = response.data if isinstance(response.data, dict) else {"non_field_errors": response.data}
+        data.setdefault("detail", _first_message(data))
+        data.setdefault("code", "invalid")
+        response.data = data
+    return response

@@ -1,0 +1,23 @@
+from rest_framework import permissions
+
+
+class RulesPermission(permissions.BasePermission):
+    """Ask the rules in limpia.access for every object a request touches.
+
+    Reads are open (querysets are narrowed by `visible_to`, so what one may not see is a 404);
+    writes need `<app>.<change|delete>_<model>` on the object. Creating objects is checked by
+    the view (or the service it calls) against the parent object, which the permission class
+    cannot see.
+    """
+
+    def has_permission(self, request, view):
+        if request.method in permissions.SAFE_METHODS:
+            return True
+        return bool(request.user and request.user.is_authenticated)
+
+    def has_object_permission(self, request, view, obj):
+        meta = obj._meta
+        if request.method in permissions.SAFE_METHODS:
+            return request.user.has_perm(f"{meta.app_label}.view_{meta.model_name}", obj)
+        verb = "delete" if request.method == "DELETE" else "change"
+        return request.user.has_perm(f"{meta.app_label}.{verb}_{meta.model_name}", obj)

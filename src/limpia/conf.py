@@ -1,0 +1,100 @@
+"""Typed readers for configuration from environment variables.
+
+Each reader fails loudly, naming the variable, when a value cannot be understood, so a
+misconfigured server stops at start instead of running with a silent default.
+"""
+
+import os
+from pathlib import Path
+
+
+class ConfigurationError(RuntimeError):
+    pass
+
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def env_str(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return default if value is None else value.strip()
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    lowered = value.strip().lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise ConfigurationError(f"{name} must be one of true/false/1/0/yes/no, not {value!r}")
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    if value is None or not value.strip():
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ConfigurationError(f"{name} must be an integer, not {value!r}") from None
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def env_path(name: str, default: str) -> Path:
+    return Path(os.environ.get(name) or default).expanduser().resolve()
+
+
+def database_config(url: str | None, data_dir: Path) -> dict:
+    """Return Django's DATABASES['default'] for DATABASE_URL, or the embedded SQLite file."""
+    if not url:
+        return {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": data_dir / "limpia.sqlite3",
+            "OPTIONS": {
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+            },
+        }
+    import dj_database_url
+
+    try:
+        config = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+    except Exception as exc:  # the library raises several kinds for a malformed URL
+        raise ConfigurationError(f"DATABASE_URL could not be parsed: {exc}") from None
+    if not config.get("ENGINE"):
+        raise ConfigurationError(f"DATABASE_URL has an unsupported scheme: {url.split(':', 1)[0]!r}")
+    return config
+
+
+def secret_key(data_dir: Path, debug: bool) -> str:
+    """LIMPIA_SECRET_KEY, else a key generated once and kept in the data directory.
+
+    Several servers behind a load balancer must share LIMPIA_SECRET_KEY; the file fallback
+    is for a single installation (a laptop, the demo).
+    """
+    value = env_str("LIMPIA_SECRET_KEY")
+    if value:
+        if len(value) < 32 and not debug:
+            raise ConfigurationError("LIMPIA_SECRET_KEY must be at least 32 characters long")
+        return value
+    key_file = data_dir / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    from django.core.management.utils import get_random_secret_key
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = get_random_secret_key()
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    return key

@@ -1,0 +1,232 @@
+"""Every change to plans and measurements goes through these functions.
+
+Each runs in a transaction, checks the acting user's permission through the rules in
+`limpia.access.rules`, validates, saves with `update_fields`, and leaves a history row that
+names the acting user.
+"""
+
+from datetime import date
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from limpia.core.errors import DomainError, IllegalTransition
+from limpia.core.services import require_perm, save_attributed
+from limpia.plans.models import (
+    Indicator,
+    IndicatorKind,
+    Measurement,
+    MeasurementStatus,
+    Plan,
+    PlanStatus,
+)
+
+S = MeasurementStatus
+# verb → (states it may start from, state it leads to)
+MEASUREMENT_TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
+    "submit": (frozenset({S.DRAFT, S.RETURNED}), S.SUBMITTED),
+    "approve": (frozenset({S.SUBMITTED}), S.APPROVED),
+    "return": (frozenset({S.SUBMITTED}), S.RETURNED),
+}
+
+P = PlanStatus
+PLAN_TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
+    "approve": (frozenset({P.DRAFT}), P.APPROVED),
+    "archive": (frozenset({P.DRAFT, P.APPROVED}), P.ARCHIVED),
+    "reopen": (frozenset({P.APPROVED, P.ARCHIVED}), P.DRAFT),
+}
+
+
+def _check_transition(table, verb: str, current: str, label) -> str:
+    sources, target = table[verb]
+    if current not in sources:
+        raise IllegalTransition(
+            _("Cannot %(verb)s a %(label)s that is %(status)s.")
+            % {"verb": _(verb), "label": label, "status": _(current)}
+        )
+    return target
+
+
+def _clean_measurement_values(
+    indicator: Indicator, *, value: Decimal | None, text: str, on: date
+) -> tuple[Decimal | None, str]:
+    if on > timezone.localdate():
+        raise DomainError(_("The date cannot be in the future."), field="date")
+    if indicator.kind == IndicatorKind.QUALITATIVE:
+        if not text.strip():
+            raise DomainError(
+                _("A qualitative indicator needs the reported text."), field="text"
+            )
+        return None, text
+    if value is None:
+        raise DomainError(_("A value is required."), field="value")
+    if indicator.kind == IndicatorKind.MILESTONE and value not in (Decimal(0), Decimal(1)):
+        raise DomainError(
+            _("A milestone's value is 1 (done) or 0 (not done)."), field="value"
+        )
+    return value, text
+
+
+def _clean_disaggregation(disaggregation) -> dict[str, str]:
+    if not disaggregation:
+        return {}
+    if not isinstance(disaggregation, dict):
+        raise DomainError(
+            _("Disaggregation must map a dimension to a value."), field="disaggregation"
+        )
+    cleaned = {}
+    for dimension, member in disaggregation.items():
+        dimension, member = str(dimension).strip(), str(member).strip()
+        if not dimension or not member:
+            raise DomainError(
+                _("Disaggregation dimensions and values cannot be empty."),
+                field="disaggregation",
+            )
+        cleaned[dimension[:60]] = member[:120]
+    return cleaned
+
+
+@transaction.atomic
+def measurement_create(
+    *,
+    acting_user,
+    indicator: Indicator,
+    date: date,
+    value: Decimal | None = None,
+    text: str = "",
+    disaggregation: dict | None = None,
+    comment: str = "",
+    evidence_url: str = "",
+    submit: bool = False,
+) -> Measurement:
+    require_perm(acting_user, "plans.add_measurement", indicator)
+    value, text = _clean_measurement_values(indicator, value=value, text=text, on=date)
+    measurement = Measurement(
+        indicator=indicator,
+        date=date,
+        value=value,
+        text=text,
+        disaggregation=_clean_disaggregation(disaggregation),
+        comment=comment,
+        evidence_url=evidence_url,
+        created_by=acting_user,
+    )
+    save_attributed(measurement, acting_user=acting_user, reason="created")
+    if submit:
+        measurement_submit(acting_user=acting_user, measurement=measurement)
+    return measurement
+
+
+@transaction.atomic
+def measurement_update(
+    *,
+    acting_user,
+    measurement: Measurement,
+    date: date,
+    value: Decimal | None = None,
+    text: str = "",
+    disaggregation: dict | None = None,
+    comment: str = "",
+    evidence_url: str = "",
+) -> Measurement:
+    require_perm(acting_user, "plans.change_measurement", measurement)
+    value, text = _clean_measurement_values(
+        measurement.indicator, value=value, text=text, on=date
+    )
+    measurement.date, measurement.value, measurement.text = date, value, text
+    measurement.disaggregation = _clean_disaggregation(disaggregation)
+    measurement.comment, measurement.evidence_url = comment, evidence_url
+    save_attributed(
+        measurement,
+        acting_user=acting_user,
+        update_fields=["date", "value", "text", "disaggregation", "comment", "evidence_url"],
+        reason="edited",
+    )
+    return measurement
+
+
+def _locked(measurement: Measurement) -> Measurement:
+    """Re-read the row under a lock so that two reviewers cannot both act on one submission."""
+    return (
+        Measurement.objects.select_for_update()
+        .select_related("indicator__plan", "indicator__node")
+        .get(pk=measurement.pk)
+    )
+
+
+@transaction.atomic
+def measurement_submit(*, acting_user, measurement: Measurement) -> Measurement:
+    measurement = _locked(measurement)
+    require_perm(acting_user, "plans.submit_measurement", measurement)
+    measurement.status = _check_transition(
+        MEASUREMENT_TRANSITIONS, "submit", measurement.status, _("measurement")
+    )
+    measurement.submitted_at, measurement.submitted_by = timezone.now(), acting_user
+    save_attributed(
+        measurement,
+        acting_user=acting_user,
+        update_fields=["status", "submitted_at", "submitted_by"],
+        reason="submitted",
+    )
+    return measurement
+
+
+@transaction.atomic
+def measurement_approve(*, acting_user, measurement: Measurement) -> Measurement:
+    measurement = _locked(measurement)
+    require_perm(acting_user, "plans.review_measurement", measurement)
+    measurement.status = _check_transition(
+        MEASUREMENT_TRANSITIONS, "approve", measurement.status, _("measurement")
+    )
+    measurement.reviewed_at, measurement.reviewed_by = timezone.now(), acting_user
+    measurement.review_note = ""
+    save_attributed(
+        measurement,
+        acting_user=acting_user,
+        update_fields=["status", "reviewed_at", "reviewed_by", "review_note"],
+        reason="approved",
+    )
+    return measurement
+
+
+@transaction.atomic
+def measurement_return(*, acting_user, measurement: Measurement, note: str) -> Measurement:
+    measurement = _locked(measurement)
+    require_perm(acting_user, "plans.review_measurement", measurement)
+    if not note or not note.strip():
+        raise DomainError(
+            _("Say why the measurement is returned, so the reporter can correct it."),
+            field="note",
+        )
+    measurement.status = _check_transition(
+        MEASUREMENT_TRANSITIONS, "return", measurement.status, _("measurement")
+    )
+    measurement.reviewed_at, measurement.reviewed_by = timezone.now(), acting_user
+    measurement.review_note = note.strip()
+    save_attributed(
+        measurement,
+        acting_user=acting_user,
+        update_fields=["status", "reviewed_at", "reviewed_by", "review_note"],
+        reason="returned",
+    )
+    return measurement
+
+
+@transaction.atomic
+def plan_change_status(*, acting_user, plan: Plan, verb: str) -> Plan:
+    """Approve, archive or reopen a plan; records who did it and when."""
+    if verb not in PLAN_TRANSITIONS:
+        raise DomainError(_("Unknown plan action: %(verb)s") % {"verb": verb}, field="action")
+    plan = Plan.objects.select_for_update().get(pk=plan.pk)
+    require_perm(acting_user, "plans.approve_plan", plan)
+    plan.status = _check_transition(PLAN_TRANSITIONS, verb, plan.status, _("plan"))
+    plan.status_changed_at, plan.status_changed_by = timezone.now(), acting_user
+    save_attributed(
+        plan,
+        acting_user=acting_user,
+        update_fields=["status", "status_changed_at", "status_changed_by"],
+        reason=verb,
+    )
+    return plan
