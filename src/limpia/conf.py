@@ -73,7 +73,9 @@ def database_config(url: str | None, data_dir: Path) -> dict:
     except Exception as exc:  # the library raises several kinds for a malformed URL
         raise ConfigurationError(f"DATABASE_URL could not be parsed: {exc}") from None
     if not config.get("ENGINE"):
-        raise ConfigurationError(f"DATABASE_URL has an unsupported scheme: {url.split(':', 1)[0]!r}")
+        raise ConfigurationError(
+            f"DATABASE_URL has an unsupported scheme: {url.split(':', 1)[0]!r}"
+        )
     return config
 
 

@@ -147,6 +147,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "ENUM_NAME_OVERRIDES": {
+        "PlanStatusEnum": "limpia.plans.models.PlanStatus",
+        "MeasurementStatusEnum": "limpia.plans.models.MeasurementStatus",
+    },
 }
 
 LOGGING = {

@@ -5,8 +5,10 @@ import tempfile
 
 os.environ.setdefault("LIMPIA_SECRET_KEY", "test-only-secret-key-that-is-long-enough-0123456789")
 os.environ.setdefault("LIMPIA_DATA_DIR", tempfile.mkdtemp(prefix="limpia-test-"))
-os.environ.setdefault("LIMPIA_STATICFILES_STORAGE", "django.contrib.staticfiles.storage.StaticFilesStorage")
+os.environ.setdefault(
+    "LIMPIA_STATICFILES_STORAGE", "django.contrib.staticfiles.storage.StaticFilesStorage"
+)
 
-from limpia.settings import *  # noqa: E402, F403
+from limpia.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

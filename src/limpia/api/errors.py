@@ -41,7 +41,11 @@ def exception_handler(exc, context):
         exc = exceptions.PermissionDenied()
     response = drf_exception_handler(exc, context)
     if response is not None and isinstance(exc, exceptions.ValidationError):
-        data = response.data if isinstance(response.data, dict) else {"non_field_errors": response.data}
+        data = (
+            response.data
+            if isinstance(response.data, dict)
+            else {"non_field_errors": response.data}
+        )
         data.setdefault("detail", _first_message(data))
         data.setdefault("code", "invalid")
         response.data = data

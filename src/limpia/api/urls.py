@@ -1,1 +1,24 @@
-urlpatterns = []
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from limpia.api import views
+
+router = DefaultRouter()
+router.register("plans", views.PlanViewSet, basename="plan")
+router.register("nodes", views.NodeViewSet, basename="node")
+router.register("indicators", views.IndicatorViewSet, basename="indicator")
+router.register("targets", views.TargetViewSet, basename="target")
+router.register("measurements", views.MeasurementViewSet, basename="measurement")
+router.register("organizations", views.OrganizationViewSet, basename="organization")
+router.register("countries", views.CountryViewSet, basename="country")
+router.register("subregions", views.SubregionViewSet, basename="subregion")
+router.register("sectors", views.SectorViewSet, basename="sector")
+
+app_name = "api"
+urlpatterns = [
+    path("auth/token/", views.obtain_token, name="token"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("", include(router.urls)),
+]

@@ -9,9 +9,7 @@ class LocalizedNameMixin:
 
     def localized_name(self) -> str:
         language = (get_language() or "es")[:2]
-        return (
-            getattr(self, f"name_{language}", "") or getattr(self, "name_es", "") or self.name_en
-        )
+        return getattr(self, f"name_{language}", "") or getattr(self, "name_es", "") or self.name_en
 
 
 class Country(LocalizedNameMixin, models.Model):

@@ -95,24 +95,36 @@ def load_sectors() -> int:
     rows: list[tuple[str, str, str | None, str, str]] = []
     for section in _isic_english()["sections"]:
         s_code = section["section"].upper()
-        rows.append((s_code, SectorLevel.SECTION, None, section["description"], es_sections[s_code]))
+        rows.append(
+            (s_code, SectorLevel.SECTION, None, section["description"], es_sections[s_code])
+        )
         for division in section["divisions"]:
             d_code = division["division"]
             rows.append(
-                (d_code, SectorLevel.DIVISION, s_code, division["description"], es_divisions[d_code])
+                (
+                    d_code,
+                    SectorLevel.DIVISION,
+                    s_code,
+                    division["description"],
+                    es_divisions[d_code],
+                )
             )
             for group in division["groups"]:
                 g_code = group["group"]
                 rows.append((g_code, SectorLevel.GROUP, d_code, group["description"], ""))
                 for klass in group["classes"]:
-                    rows.append((klass["class"], SectorLevel.CLASS, g_code, klass["description"], ""))
+                    rows.append(
+                        (klass["class"], SectorLevel.CLASS, g_code, klass["description"], "")
+                    )
     existing = {s.code: s for s in Sector.objects.all()}
     to_create, to_update = [], []
     for code, level, parent_code, name_en, name_es in rows:
         sector = existing.get(code)
         if sector is None:
             to_create.append(
-                Sector(code=code, level=level, parent_id=parent_code, name_en=name_en, name_es=name_es)
+                Sector(
+                    code=code, level=level, parent_id=parent_code, name_en=name_en, name_es=name_es
+                )
             )
         elif (sector.name_en, sector.name_es, sector.parent_id) != (name_en, name_es, parent_code):
             sector.name_en, sector.name_es, sector.parent_id = name_en, name_es, parent_code

@@ -58,8 +58,7 @@ class LoadReport:
             return ", ".join(f"{n} {m}" for m, n in sorted(counts.items())) or "nothing"
 
         return (
-            f"created {fmt(self.created)}; updated {fmt(self.updated)}; "
-            f"deleted {fmt(self.deleted)}"
+            f"created {fmt(self.created)}; updated {fmt(self.updated)}; deleted {fmt(self.deleted)}"
         )
 
 
@@ -206,9 +205,7 @@ def _parse_node(check, data, where, organization_keys, seen_codes) -> dict[str, 
         "source_ref": check.text(data, "source", where, max_length=500),
         "note": check.text(data, "note", where),
         "responsible": responsible,
-        "indicators": [
-            _parse_indicator(check, ind, where) for ind in data.get("indicators") or []
-        ],
+        "indicators": [_parse_indicator(check, ind, where) for ind in data.get("indicators") or []],
         "children": [
             _parse_node(check, child, where, organization_keys, seen_codes)
             for child in data.get("children") or []
@@ -324,10 +321,22 @@ def _jurisdiction(value: str, where: str, errors: list[str]) -> dict:
 
 
 def _write_indicator(report, plan_obj, node_obj, data, position) -> Indicator:
-    values = {k: data[k] for k in (
-        "name", "description", "kind", "unit", "measure", "direction", "baseline_value",
-        "baseline_date", "weight", "source_ref", "note",
-    )}
+    values = {
+        k: data[k]
+        for k in (
+            "name",
+            "description",
+            "kind",
+            "unit",
+            "measure",
+            "direction",
+            "baseline_value",
+            "baseline_date",
+            "weight",
+            "source_ref",
+            "note",
+        )
+    }
     indicator = _upsert(
         report,
         Indicator,
@@ -352,11 +361,26 @@ def _write_plan(report: LoadReport, data: dict, organizations: dict, errors: lis
     parent = Plan.objects.filter(slug=data["parent"]).first() if data["parent"] else None
     if data["parent"] and parent is None:
         errors.append(f"{data['slug']}: parent plan {data['parent']!r} does not exist")
-    values = {k: data[k] for k in (
-        "title", "short_title", "period_start", "period_end", "status", "adopted_on",
-        "adopted_by", "level_names", "description", "statements", "notes", "source_file",
-        "source_title", "source_publisher", "source_section",
-    )}
+    values = {
+        k: data[k]
+        for k in (
+            "title",
+            "short_title",
+            "period_start",
+            "period_end",
+            "status",
+            "adopted_on",
+            "adopted_by",
+            "level_names",
+            "description",
+            "statements",
+            "notes",
+            "source_file",
+            "source_title",
+            "source_publisher",
+            "source_section",
+        )
+    }
     values.update(_jurisdiction(data["jurisdiction"], data["slug"], errors))
     values.update({"parent": parent, "is_transcription": True})
     plan = _upsert(report, Plan, {"slug": data["slug"]}, values)
@@ -368,11 +392,25 @@ def _write_plan(report: LoadReport, data: dict, organizations: dict, errors: lis
 
     def write_nodes(nodes, parent_node, depth):
         for position, node in enumerate(nodes):
-            values = {k: node[k] for k in (
-                "code", "level_label", "title", "description", "expected_result",
-                "responsible_text", "horizon", "due_date", "due_text", "resources_local",
-                "resources_cooperation", "weight", "source_ref", "note",
-            )}
+            values = {
+                k: node[k]
+                for k in (
+                    "code",
+                    "level_label",
+                    "title",
+                    "description",
+                    "expected_result",
+                    "responsible_text",
+                    "horizon",
+                    "due_date",
+                    "due_text",
+                    "resources_local",
+                    "resources_cooperation",
+                    "weight",
+                    "source_ref",
+                    "note",
+                )
+            }
             values.update({"parent": parent_node, "depth": depth, "position": position})
             obj = _upsert(
                 report, Node, {"plan": plan, "normalized_code": node["normalized_code"]}, values
@@ -427,8 +465,12 @@ def _write_organizations(report, plans: list[dict], errors: list[str]) -> dict:
             report,
             Organization,
             {"key": key},
-            {"name": org["name"], "acronym": org["acronym"], "kind": org["kind"],
-             "country": country},
+            {
+                "name": org["name"],
+                "acronym": org["acronym"],
+                "kind": org["kind"],
+                "country": country,
+            },
         )
     return result
 

@@ -321,9 +321,7 @@ class Target(models.Model):
     indicator = models.ForeignKey(Indicator, on_delete=models.CASCADE, related_name="targets")
     # A target the source states only in words (no number, or no date) keeps its text; the
     # progress method uses targets that have both a value and a due date.
-    value = models.DecimalField(
-        _("value"), max_digits=20, decimal_places=6, null=True, blank=True
-    )
+    value = models.DecimalField(_("value"), max_digits=20, decimal_places=6, null=True, blank=True)
     due_date = models.DateField(_("due date"), null=True, blank=True)
     text = models.TextField(_("target as written"), blank=True)
     history = HistoricalRecords()

@@ -56,16 +56,12 @@ def _clean_measurement_values(
         raise DomainError(_("The date cannot be in the future."), field="date")
     if indicator.kind == IndicatorKind.QUALITATIVE:
         if not text.strip():
-            raise DomainError(
-                _("A qualitative indicator needs the reported text."), field="text"
-            )
+            raise DomainError(_("A qualitative indicator needs the reported text."), field="text")
         return None, text
     if value is None:
         raise DomainError(_("A value is required."), field="value")
     if indicator.kind == IndicatorKind.MILESTONE and value not in (Decimal(0), Decimal(1)):
-        raise DomainError(
-            _("A milestone's value is 1 (done) or 0 (not done)."), field="value"
-        )
+        raise DomainError(_("A milestone's value is 1 (done) or 0 (not done)."), field="value")
     return value, text
 
 
@@ -132,9 +128,7 @@ def measurement_update(
     evidence_url: str = "",
 ) -> Measurement:
     require_perm(acting_user, "plans.change_measurement", measurement)
-    value, text = _clean_measurement_values(
-        measurement.indicator, value=value, text=text, on=date
-    )
+    value, text = _clean_measurement_values(measurement.indicator, value=value, text=text, on=date)
     measurement.date, measurement.value, measurement.text = date, value, text
     measurement.disaggregation = _clean_disaggregation(disaggregation)
     measurement.comment, measurement.evidence_url = comment, evidence_url
@@ -230,3 +224,90 @@ def plan_change_status(*, acting_user, plan: Plan, verb: str) -> Plan:
         reason=verb,
     )
     return plan
+
+
+def _validated(instance) -> None:
+    """Model validation (field types, choices, constraints) as a DomainError naming the field."""
+    from django.core.exceptions import ValidationError
+
+    try:
+        instance.full_clean()
+    except ValidationError as exc:
+        field, messages = next(iter(exc.message_dict.items()))
+        field = None if field == "__all__" else field
+        raise DomainError(" ".join(messages), field=field) from None
+
+
+def _check_node_parent(node) -> None:
+    parent = node.parent
+    if parent is None:
+        node.depth = 0
+        return
+    if parent.plan_id != node.plan_id:
+        raise DomainError(_("The parent node belongs to another plan."), field="parent")
+    ancestor, depth = parent, 1
+    while ancestor is not None:
+        if node.pk and ancestor.pk == node.pk:
+            raise DomainError(_("A node cannot be placed under itself."), field="parent")
+        ancestor = ancestor.parent
+        depth += 1
+        if depth > MAX_TREE_DEPTH:
+            raise DomainError(
+                _("Plans cannot be deeper than %(n)s levels.") % {"n": MAX_TREE_DEPTH},
+                field="parent",
+            )
+    node.depth = parent.depth + 1
+
+
+MAX_TREE_DEPTH = 12
+
+
+@transaction.atomic
+def plan_element_save(*, acting_user, instance, reason: str = ""):
+    """Create or update a plan, node, indicator or target after permission and validation checks.
+
+    Moving a node moves its subtree: the depths of its descendants are recomputed.
+    """
+    from limpia.plans.models import Node
+
+    model = instance._meta.model_name
+    creating = instance._state.adding
+    perm_obj = instance if model != "plan" or not creating else None
+    require_perm(acting_user, f"plans.{'add' if creating else 'change'}_{model}", perm_obj)
+    if isinstance(instance, Node):
+        _check_node_parent(instance)
+    _validated(instance)
+    save_attributed(instance, acting_user=acting_user, reason=reason or model)
+    if isinstance(instance, Node) and not creating:
+        _refresh_depths(instance, acting_user)
+    return instance
+
+
+def _refresh_depths(node, acting_user) -> None:
+    from limpia.plans.models import Node
+
+    nodes = list(Node.objects.filter(plan_id=node.plan_id))
+    children: dict[int | None, list] = {}
+    for n in nodes:
+        children.setdefault(n.parent_id, []).append(n)
+    stack, changed = [(node.pk, node.depth)], []
+    while stack:
+        parent_id, depth = stack.pop()
+        for child in children.get(parent_id, []):
+            if child.depth != depth + 1:
+                child.depth = depth + 1
+                changed.append(child)
+            stack.append((child.pk, depth + 1))
+    Node.objects.bulk_update(changed, ["depth"])
+
+
+@transaction.atomic
+def plan_element_delete(*, acting_user, instance) -> None:
+    model = instance._meta.model_name
+    require_perm(acting_user, f"plans.delete_{model}", instance)
+    if model == "indicator" and instance.measurements.exists():
+        raise DomainError(
+            _("This indicator has measurements; delete or move them first."), field="indicator"
+        )
+    instance._history_user = acting_user
+    instance.delete()

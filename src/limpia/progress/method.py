@@ -364,7 +364,7 @@ def _weighted_mean(terms: list[tuple[Decimal, Decimal]]) -> Decimal | None:
 def rollup(
     *,
     indicators: Iterable[tuple[Decimal, IndicatorProgress, str]],
-    children: Iterable[tuple[Decimal, "Rollup"]],
+    children: Iterable[tuple[Decimal, Rollup]],
 ) -> Rollup:
     """Roll a node's indicators ``(weight, result, kind)`` and children ``(weight, rollup)`` up."""
     terms: list[tuple[Decimal, Decimal]] = []

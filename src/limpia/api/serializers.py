@@ -1,0 +1,244 @@
+from rest_framework import serializers
+
+from limpia.core.models import Country, Organization, Sector, Subregion
+from limpia.plans.models import Indicator, Measurement, Node, Plan, Target
+
+
+class CountrySerializer(serializers.ModelSerializer):
+    name = serializers.CharField(source="localized_name", read_only=True)
+
+    class Meta:
+        model = Country
+        fields = ["code", "alpha_3", "name", "name_es", "name_en", "name_pt"]
+
+
+class SubregionSerializer(serializers.ModelSerializer):
+    countries = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+
+    class Meta:
+        model = Subregion
+        fields = ["key", "name_es", "name_en", "name_pt", "countries"]
+
+
+class SectorSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Sector
+        fields = ["code", "level", "parent", "name_es", "name_en"]
+
+
+class OrganizationSerializer(serializers.ModelSerializer):
+    country = serializers.SlugRelatedField(
+        slug_field="code", queryset=Country.objects.all(), allow_null=True, required=False
+    )
+    parent = serializers.SlugRelatedField(
+        slug_field="key", queryset=Organization.objects.all(), allow_null=True, required=False
+    )
+
+    class Meta:
+        model = Organization
+        fields = ["id", "key", "name", "acronym", "kind", "country", "parent"]
+
+
+class PlanSerializer(serializers.ModelSerializer):
+    jurisdiction = serializers.CharField(read_only=True)
+    parent = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    status_changed_by = serializers.StringRelatedField(read_only=True)
+
+    class Meta:
+        model = Plan
+        fields = [
+            "slug",
+            "title",
+            "short_title",
+            "jurisdiction",
+            "parent",
+            "period_start",
+            "period_end",
+            "status",
+            "status_changed_at",
+            "status_changed_by",
+            "adopted_on",
+            "adopted_by",
+            "level_names",
+            "description",
+            "source_file",
+            "source_title",
+            "source_publisher",
+            "is_transcription",
+        ]
+        read_only_fields = ["status", "status_changed_at", "is_transcription"]
+
+
+class NodeSerializer(serializers.ModelSerializer):
+    plan = serializers.SlugRelatedField(slug_field="slug", queryset=Plan.objects.all())
+    level = serializers.CharField(source="level_name", read_only=True)
+
+    class Meta:
+        model = Node
+        fields = [
+            "id",
+            "plan",
+            "parent",
+            "code",
+            "normalized_code",
+            "level",
+            "level_label",
+            "depth",
+            "position",
+            "title",
+            "description",
+            "expected_result",
+            "responsible_text",
+            "horizon",
+            "due_date",
+            "due_text",
+            "resources_local",
+            "resources_cooperation",
+            "implementation_status",
+            "weight",
+            "source_ref",
+            "note",
+        ]
+        read_only_fields = ["depth"]
+
+
+class TargetSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Target
+        fields = ["id", "indicator", "value", "due_date", "text"]
+
+
+class IndicatorSerializer(serializers.ModelSerializer):
+    plan = serializers.SlugRelatedField(slug_field="slug", queryset=Plan.objects.all())
+    targets = TargetSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Indicator
+        fields = [
+            "id",
+            "plan",
+            "node",
+            "code",
+            "name",
+            "description",
+            "kind",
+            "unit",
+            "measure",
+            "direction",
+            "baseline_value",
+            "baseline_date",
+            "weight",
+            "organization",
+            "source_ref",
+            "note",
+            "targets",
+        ]
+
+
+class MeasurementSerializer(serializers.ModelSerializer):
+    created_by = serializers.StringRelatedField(read_only=True)
+    submitted_by = serializers.StringRelatedField(read_only=True)
+    reviewed_by = serializers.StringRelatedField(read_only=True)
+    submit = serializers.BooleanField(write_only=True, required=False, default=False)
+    disaggregation = serializers.DictField(child=serializers.CharField(), required=False)
+
+    class Meta:
+        model = Measurement
+        fields = [
+            "id",
+            "indicator",
+            "date",
+            "value",
+            "text",
+            "disaggregation",
+            "comment",
+            "evidence_url",
+            "status",
+            "is_sample",
+            "created_at",
+            "created_by",
+            "submitted_at",
+            "submitted_by",
+            "reviewed_at",
+            "reviewed_by",
+            "review_note",
+            "submit",
+        ]
+        read_only_fields = [
+            "status",
+            "is_sample",
+            "created_at",
+            "submitted_at",
+            "reviewed_at",
+            "review_note",
+        ]
+
+
+class ReturnSerializer(serializers.Serializer):
+    note = serializers.CharField(max_length=2000)
+
+
+class TokenRequestSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField()
+
+
+# The tree endpoint's shape, for the OpenAPI schema (the view builds plain dicts).
+class TreeTargetSerializer(serializers.Serializer):
+    value = serializers.FloatField(allow_null=True)
+    due_date = serializers.DateField(allow_null=True)
+    text = serializers.CharField()
+
+
+class TreeIndicatorSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    kind = serializers.CharField()
+    unit = serializers.CharField()
+    measure = serializers.CharField()
+    direction = serializers.CharField()
+    baseline = serializers.DictField()
+    targets = TreeTargetSerializer(many=True)
+    current_value = serializers.FloatField(allow_null=True)
+    observed_on = serializers.DateField(allow_null=True)
+    progress = serializers.FloatField(allow_null=True)
+    status = serializers.CharField()
+    forecast_value = serializers.FloatField(allow_null=True)
+    projected_date = serializers.DateField(allow_null=True)
+    late = serializers.BooleanField()
+
+
+class TreeNodeSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    normalized_code = serializers.CharField()
+    title = serializers.CharField()
+    level = serializers.CharField()
+    progress = serializers.FloatField(allow_null=True)
+    coverage = serializers.FloatField(allow_null=True)
+    status_counts = serializers.DictField(child=serializers.IntegerField())
+    indicators = TreeIndicatorSerializer(many=True)
+    children = serializers.ListField(child=serializers.DictField(), help_text="nodes, same shape")
+
+
+class TreeSerializer(PlanSerializer):
+    as_of = serializers.DateField()
+    progress = serializers.FloatField(allow_null=True)
+    coverage = serializers.FloatField(allow_null=True)
+    status_counts = serializers.DictField(child=serializers.IntegerField())
+    indicators = TreeIndicatorSerializer(many=True)
+    children = TreeNodeSerializer(many=True)
+
+    class Meta(PlanSerializer.Meta):
+        fields = [
+            *PlanSerializer.Meta.fields,
+            "as_of",
+            "progress",
+            "coverage",
+            "status_counts",
+            "indicators",
+            "children",
+        ]

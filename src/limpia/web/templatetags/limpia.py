@@ -1,0 +1,41 @@
+from decimal import Decimal
+
+from django import template
+from django.utils.formats import number_format
+
+from limpia.web.status import STATUS_COLOURS, STATUS_LABELS
+
+register = template.Library()
+
+
+@register.filter
+def percent(value: Decimal | None) -> str:
+    if value is None:
+        return "—"
+    return f"{number_format(round(Decimal(value) * 100, 1), decimal_pos=1)} %"
+
+
+@register.filter
+def bar_width(value: Decimal | None) -> int:
+    if value is None:
+        return 0
+    return int(max(0, min(100, round(Decimal(value) * 100))))
+
+
+@register.filter
+def amount(value: Decimal | None) -> str:
+    if value is None:
+        return "—"
+    value = Decimal(value).normalize()
+    places = max(0, -value.as_tuple().exponent)
+    return number_format(value, decimal_pos=min(places, 4), use_l10n=True, force_grouping=True)
+
+
+@register.filter
+def status_label(key: str) -> str:
+    return STATUS_LABELS.get(key, key)
+
+
+@register.filter
+def status_colour(key: str) -> str:
+    return STATUS_COLOURS.get(key, "secondary")

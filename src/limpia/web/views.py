@@ -1,0 +1,314 @@
+"""Public pages and the data-entry workspace: thin views over querysets, progress and services."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from limpia.access.rules import measurements_visible_to
+from limpia.core.dates import parse_as_of
+from limpia.core.errors import DomainError
+from limpia.plans import services
+from limpia.plans.models import Indicator, Measurement, Node, Plan
+from limpia.plans.progress import evaluate_indicator, plan_tree, plan_trees
+from limpia.reports.charts import indicator_chart
+from limpia.web.forms import MeasurementForm, ReturnForm, TreeFilterForm
+from limpia.web.status import STATUS_LABELS, status_badges
+
+
+def _as_of(request):
+    try:
+        return parse_as_of(request.GET.get("as_of")), None
+    except DomainError as exc:
+        return parse_as_of(None), exc.message
+
+
+def _visible_plan(request, slug) -> Plan:
+    return get_object_or_404(Plan.objects.visible_to(request.user).for_listing(), slug=slug)
+
+
+def home(request):
+    as_of, error = _as_of(request)
+    plans = list(Plan.objects.visible_to(request.user).for_listing())
+    trees = plan_trees(plans, as_of=as_of)
+    children: dict[int, list] = {}
+    for plan in plans:
+        children.setdefault(plan.parent_id, []).append(plan)
+    visible_ids = {p.pk for p in plans}
+    rows = []
+
+    def add(plan, depth):
+        tree = trees[plan.pk]
+        rows.append(
+            {
+                "plan": plan,
+                "depth": depth,
+                "tree": tree,
+                "badges": status_badges(tree.rollup.status_counts),
+            }
+        )
+        for child in children.get(plan.pk, []):
+            add(child, depth + 1)
+
+    for plan in plans:
+        if plan.parent_id is None or plan.parent_id not in visible_ids:
+            add(plan, 0)
+    return render(request, "web/home.html", {"rows": rows, "as_of": as_of, "as_of_error": error})
+
+
+def _matching_nodes(tree, *, status: str, responsible: str, horizon: str) -> set[int] | None:
+    """Ids of nodes to show under the filters: matches, their ancestors and their subtrees."""
+    if not (status or responsible or horizon):
+        return None
+    shown: set[int] = set()
+
+    def matches(item) -> bool:
+        node = item.node
+        if horizon and node.horizon != horizon:
+            return False
+        if responsible and responsible not in {
+            r.organization.key for r in node.responsibilities.all()
+        }:
+            return False
+        return not status or any(i.result.status == status for i in item.indicators)
+
+    def visit(item) -> bool:
+        if matches(item):
+            shown.update(n.node.pk for n in item.walk())
+            return True
+        found = False
+        for child in item.children:
+            found = visit(child) or found
+        if found:
+            shown.add(item.node.pk)
+        return found
+
+    for top in tree.children:
+        visit(top)
+    return shown
+
+
+def plan_detail(request, slug):
+    plan = _visible_plan(request, slug)
+    as_of, error = _as_of(request)
+    tree = plan_tree(plan, as_of=as_of)
+    organizations = sorted(
+        {
+            (r.organization.key, r.organization.label)
+            for n in tree.walk()
+            for r in n.node.responsibilities.all()
+        },
+        key=lambda pair: pair[1],
+    )
+    form = TreeFilterForm(
+        request.GET or None,
+        statuses=list(STATUS_LABELS.items()),
+        organizations=organizations,
+    )
+    filters = form.cleaned_data if form.is_valid() else {}
+    shown = _matching_nodes(
+        tree,
+        status=filters.get("status", ""),
+        responsible=filters.get("responsible", ""),
+        horizon=filters.get("horizon", ""),
+    )
+    subplans = list(Plan.objects.visible_to(request.user).filter(parent=plan).for_listing())
+    subtrees = plan_trees(subplans, as_of=as_of)
+    return render(
+        request,
+        "web/plan.html",
+        {
+            "plan": plan,
+            "tree": tree,
+            "as_of": as_of,
+            "as_of_error": error,
+            "form": form,
+            "shown": shown,
+            "badges": status_badges(tree.rollup.status_counts),
+            "subplans": [(p, subtrees[p.pk]) for p in subplans],
+        },
+    )
+
+
+def node_detail(request, slug, code):
+    plan = _visible_plan(request, slug)
+    as_of, error = _as_of(request)
+    node = get_object_or_404(Node, plan=plan, normalized_code=code)
+    tree = plan_tree(plan, as_of=as_of)
+    item = next(n for n in tree.walk() if n.node.pk == node.pk)
+    ancestors, current = [], item.node
+    by_id = {n.node.pk: n.node for n in tree.walk()}
+    while current.parent_id:
+        current = by_id[current.parent_id]
+        ancestors.insert(0, current)
+    return render(
+        request,
+        "web/node.html",
+        {
+            "plan": plan,
+            "item": item,
+            "node": item.node,
+            "ancestors": ancestors,
+            "as_of": as_of,
+            "as_of_error": error,
+            "badges": status_badges(item.rollup.status_counts),
+        },
+    )
+
+
+def _indicator(request, slug, code) -> Indicator:
+    plan = _visible_plan(request, slug)
+    indicator = get_object_or_404(Indicator.objects.with_progress_data(), plan=plan, code=code)
+    indicator.plan = plan
+    return indicator
+
+
+def indicator_detail(request, slug, code):
+    indicator = _indicator(request, slug, code)
+    as_of, error = _as_of(request)
+    result = evaluate_indicator(indicator, as_of=as_of)
+    measurements = measurements_visible_to(
+        request.user, indicator.measurements.for_listing().order_by("-date", "-id")
+    )
+    return render(
+        request,
+        "web/indicator.html",
+        {
+            "plan": indicator.plan,
+            "indicator": indicator,
+            "result": result,
+            "measurements": measurements,
+            "as_of": as_of,
+            "as_of_error": error,
+            "can_report": request.user.has_perm("plans.add_measurement", indicator),
+        },
+    )
+
+
+def indicator_chart_svg(request, slug, code):
+    indicator = _indicator(request, slug, code)
+    as_of, _error = _as_of(request)
+    result = evaluate_indicator(indicator, as_of=as_of)
+    if indicator.kind == "qualitative":
+        raise Http404(_("Qualitative indicators have no chart."))
+    shown = [m for m in indicator.approved_measurements if m.date <= as_of]
+    if indicator.measure == "increment":
+        running, points = result.baseline_value, []
+        for m in shown:
+            if m.date > result.baseline_date:
+                running += m.value or 0
+                points.append((m.date, running))
+    else:
+        points = [(m.date, m.value) for m in shown if m.value is not None]
+    forecast = None
+    if result.forecast_value is not None and result.target is not None:
+        forecast = (result.target.due_date, result.forecast_value)
+    svg = indicator_chart(
+        title=indicator.name,
+        unit=indicator.unit,
+        baseline=(result.baseline_date, result.baseline_value),
+        targets=[
+            (t.due_date, t.value)
+            for t in indicator.targets.all()
+            if t.value is not None and t.due_date
+        ],
+        measurements=points,
+        forecast=forecast,
+        labels={
+            "baseline": _("Baseline"),
+            "measurements": _("Approved measurements"),
+            "targets": _("Targets"),
+            "forecast": _("Forecast"),
+        },
+    )
+    response = HttpResponse(svg, content_type="image/svg+xml")
+    response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
+    return response
+
+
+@login_required
+def workspace(request):
+    visible = measurements_visible_to(request.user, Measurement.objects.for_listing())
+    to_review = [
+        m
+        for m in visible.filter(status="submitted").order_by("submitted_at")
+        if request.user.has_perm("plans.review_measurement", m)
+    ]
+    mine = visible.filter(created_by=request.user).exclude(status="approved").order_by("-date")
+    return render(
+        request,
+        "web/workspace.html",
+        {
+            "to_review": to_review,
+            "mine": mine,
+            "return_form": ReturnForm(),
+        },
+    )
+
+
+@login_required
+def measurement_new(request, slug, code):
+    indicator = _indicator(request, slug, code)
+    if not request.user.has_perm("plans.add_measurement", indicator):
+        raise PermissionDenied
+    form = MeasurementForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.measurement_create(
+                acting_user=request.user,
+                indicator=indicator,
+                date=data["date"],
+                value=data["value"],
+                text=data["text"],
+                comment=data["comment"],
+                evidence_url=data["evidence_url"],
+                submit=data["submit_now"],
+            )
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(request, _("The measurement was recorded."))
+            return redirect("web:indicator", slug=slug, code=code)
+    return render(
+        request,
+        "web/measurement_form.html",
+        {
+            "form": form,
+            "indicator": indicator,
+            "plan": indicator.plan,
+        },
+    )
+
+
+@login_required
+@require_POST
+def measurement_action(request, pk, verb):
+    measurement = get_object_or_404(
+        measurements_visible_to(request.user, Measurement.objects.for_listing()), pk=pk
+    )
+    try:
+        if verb == "submit":
+            services.measurement_submit(acting_user=request.user, measurement=measurement)
+        elif verb == "approve":
+            services.measurement_approve(acting_user=request.user, measurement=measurement)
+        elif verb == "return":
+            form = ReturnForm(request.POST)
+            note = form.cleaned_data["note"] if form.is_valid() else ""
+            services.measurement_return(
+                acting_user=request.user, measurement=measurement, note=note
+            )
+        else:
+            raise Http404
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            _("Done: the measurement is now %(status)s.")
+            % {"status": measurement.get_status_display()},
+        )
+    return redirect(request.POST.get("next") or "web:workspace")
