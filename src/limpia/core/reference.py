@@ -131,7 +131,7 @@ def load_sectors() -> int:
             to_update.append(sector)
     Sector.objects.bulk_create(to_create, batch_size=500)  # rows come parents first
     Sector.objects.bulk_update(to_update, ["name_en", "name_es", "parent"])
-    return len(rows)
+    return len(to_create) + len(to_update)
 
 
 @transaction.atomic

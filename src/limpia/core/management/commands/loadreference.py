@@ -9,4 +9,4 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         counts = load_reference_data()
         changed = ", ".join(f"{n} {name}" for name, n in counts.items())
-        self.stdout.write(f"Reference data: {changed} written or checked.")
+        self.stdout.write(f"Reference data: {changed} added or updated.")
