@@ -92,16 +92,6 @@ def is_measurement_author(user, measurement) -> bool:
 
 
 @rules.predicate
-def is_editable_measurement(user, measurement) -> bool:
-    return measurement is not None and measurement.status in ("draft", "returned")
-
-
-@rules.predicate
-def is_awaiting_review(user, measurement) -> bool:
-    return measurement is not None and measurement.status == "submitted"
-
-
-@rules.predicate
 def is_own_submission(user, measurement) -> bool:
     return measurement is not None and user.pk in (
         measurement.created_by_id,
@@ -124,18 +114,35 @@ for model in ("node", "indicator", "target", "noderesponsibility"):
     rules.add_perm(f"plans.change_{model}", can_edit_plan)
     rules.add_perm(f"plans.delete_{model}", can_edit_plan)
 
+
 # Measurements: reporters write drafts of their organizations' indicators, reviewers of the plan
 # approve or return submissions, never their own (segregation of duties).
-rules.add_perm("plans.view_measurement", can_edit_plan | is_plan_reviewer | can_report)
-rules.add_perm("plans.add_measurement", can_report)
-can_change_measurement = is_editable_measurement & (
-    is_admin | is_plan_editor | (is_measurement_author & can_report)
+@rules.predicate
+def is_published_measurement(user, measurement) -> bool:
+    return (
+        measurement is not None
+        and measurement.status == "approved"
+        and measurement.indicator.plan.status == "approved"
+    )
+
+
+rules.add_perm(
+    "plans.view_measurement",
+    is_published_measurement
+    | can_edit_plan
+    | is_plan_reviewer
+    | can_report
+    | is_measurement_author,
 )
+rules.add_perm("plans.add_measurement", can_report)
+# Who may act on a measurement; whether its current status allows the act is the transition
+# table's business (plans/services.py), so that an illegal move is a 409, not a 403.
+can_change_measurement = is_admin | is_plan_editor | (is_measurement_author & can_report)
 rules.add_perm("plans.change_measurement", can_change_measurement)
 rules.add_perm("plans.submit_measurement", can_change_measurement)
 rules.add_perm(
     "plans.review_measurement",
-    is_awaiting_review & (is_admin | (is_plan_reviewer & ~is_own_submission)),
+    is_admin | (is_plan_reviewer & ~is_own_submission),
 )
 rules.add_perm("plans.delete_measurement", is_admin)
 

@@ -289,7 +289,7 @@ def _all_indicators(plan: dict) -> list[dict]:
 def _upsert(report: LoadReport, model, lookup: dict, values: dict):
     """Create or update one row, saving only when something differs."""
     instance = model.objects.filter(**lookup).first()
-    label = model._meta.verbose_name_plural
+    label = f"{model._meta.model_name}s"
     if instance is None:
         instance = model(**lookup, **values)
         instance._change_reason = "loadplans"

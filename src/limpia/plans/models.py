@@ -30,7 +30,9 @@ class PlanQuerySet(models.QuerySet):
         return plans_visible_to(user, self)
 
     def for_listing(self):
-        return self.select_related("country", "subregion", "parent").order_by("parent_id", "title")
+        return self.select_related("country", "subregion", "parent", "status_changed_by").order_by(
+            "parent_id", "title"
+        )
 
 
 class Plan(models.Model):

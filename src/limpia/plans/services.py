@@ -11,6 +11,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from limpia.core.errors import DomainError, IllegalTransition
 from limpia.core.services import require_perm, save_attributed
@@ -39,12 +40,22 @@ PLAN_TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
 }
 
 
+VERB_LABELS = {
+    "submit": gettext_lazy("submit"),
+    "approve": gettext_lazy("approve"),
+    "return": gettext_lazy("return"),
+    "archive": gettext_lazy("archive"),
+    "reopen": gettext_lazy("reopen"),
+}
+
+
 def _check_transition(table, verb: str, current: str, label) -> str:
     sources, target = table[verb]
     if current not in sources:
+        status_label = {**dict(MeasurementStatus.choices), **dict(PlanStatus.choices)}[current]
         raise IllegalTransition(
             _("Cannot %(verb)s a %(label)s that is %(status)s.")
-            % {"verb": _(verb), "label": label, "status": _(current)}
+            % {"verb": VERB_LABELS[verb], "label": label, "status": status_label}
         )
     return target
 
@@ -111,7 +122,7 @@ def measurement_create(
     )
     save_attributed(measurement, acting_user=acting_user, reason="created")
     if submit:
-        measurement_submit(acting_user=acting_user, measurement=measurement)
+        measurement = measurement_submit(acting_user=acting_user, measurement=measurement)
     return measurement
 
 
@@ -128,6 +139,11 @@ def measurement_update(
     evidence_url: str = "",
 ) -> Measurement:
     require_perm(acting_user, "plans.change_measurement", measurement)
+    if measurement.status not in (S.DRAFT, S.RETURNED):
+        raise IllegalTransition(
+            _("Only draft or returned measurements can be edited; this one is %(status)s.")
+            % {"status": measurement.get_status_display()}
+        )
     value, text = _clean_measurement_values(measurement.indicator, value=value, text=text, on=date)
     measurement.date, measurement.value, measurement.text = date, value, text
     measurement.disaggregation = _clean_disaggregation(disaggregation)

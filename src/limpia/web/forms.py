@@ -42,7 +42,9 @@ class MeasurementForm(BootstrapForm):
     comment = forms.CharField(
         label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
-    evidence_url = forms.URLField(label=_("Evidence link"), required=False, max_length=500)
+    evidence_url = forms.URLField(
+        label=_("Evidence link"), required=False, max_length=500, assume_scheme="https"
+    )
     submit_now = forms.BooleanField(label=_("Submit for review now"), required=False, initial=True)
 
 

@@ -12,15 +12,6 @@ from limpia.plans.models import Indicator, Measurement
 PASSWORD = "contraseña-segura-1"
 MEASUREMENTS = "/api/v1/measurements/"
 
-# Reviewers act on submitted measurements through these endpoints; the API's object permission
-# class asks for "change" on every POST, which a submitted measurement never grants.
-REVIEW_BUG = (
-    "BUG: api/permissions.py:23 RulesPermission.has_object_permission checks "
-    "plans.change_measurement for every POST, and access/rules.py only grants it for draft or "
-    "returned measurements, so POST /measurements/{id}/approve/ and /return/ answer 403 for "
-    "every reviewer (the service's own plans.review_measurement check is never reached)"
-)
-
 
 def token_client(username):
     anonymous = APIClient()
@@ -116,7 +107,6 @@ def test_it_does_not_count_measurements_that_are_not_approved(submitted):
     assert tree["coverage"] == 0.0
 
 
-@pytest.mark.xfail(strict=True, reason=REVIEW_BUG)
 def test_it_counts_a_measurement_once_a_reviewer_approves_it(submitted, rosa):
     response = action(token_client("rosa"), submitted.pk, "approve")
 
@@ -140,7 +130,6 @@ def test_it_counts_a_measurement_once_a_reviewer_approves_it(submitted, rosa):
     assert tree["status_counts"] == {"on_track": 1, "pending": 1, "no_data": 1}
 
 
-@pytest.mark.xfail(strict=True, reason=REVIEW_BUG)
 def test_it_returns_a_submission_with_a_note(submitted, rosa):
     response = action(token_client("rosa"), submitted.pk, "return", note="Falta la evidencia")
 
@@ -159,7 +148,6 @@ def test_it_refuses_to_return_a_submission_without_a_note(submitted, rosa):
     assert submitted.status == "submitted"
 
 
-@pytest.mark.xfail(strict=True, reason=REVIEW_BUG)
 def test_it_answers_409_to_a_second_approval(submitted, rosa):
     client = token_client("rosa")
     assert action(client, submitted.pk, "approve").status_code == 200
@@ -275,15 +263,24 @@ def test_it_accepts_a_qualitative_measurement_with_text(plan, rita):
 def test_it_lists_only_approved_measurements_to_anonymous_visitors(plan):
     i1 = indicator("I1")
     for status in ("draft", "submitted", "returned", "approved"):
-        Measurement.objects.create(
-            indicator=i1, date=dt.date(2022, 1, 1), value=1, status=status
-        )
+        Measurement.objects.create(indicator=i1, date=dt.date(2022, 1, 1), value=1, status=status)
 
     response = APIClient().get(MEASUREMENTS)
 
     assert response.status_code == 200
     assert response.json()["count"] == 1
     assert [m["status"] for m in response.json()["results"]] == ["approved"]
+
+
+def test_it_hides_approved_measurements_of_draft_plans_from_anonymous_visitors(plan):
+    Measurement.objects.create(
+        indicator=indicator("I1"), date=dt.date(2022, 1, 1), value=1, status="approved"
+    )
+    assert APIClient().get(MEASUREMENTS).json()["count"] == 1
+
+    type(plan).objects.filter(pk=plan.pk).update(status="draft")
+
+    assert APIClient().get(MEASUREMENTS).json()["count"] == 0
 
 
 def test_it_lists_a_reporters_own_drafts_to_her(submitted, rita):
@@ -295,7 +292,6 @@ def test_it_lists_a_reporters_own_drafts_to_her(submitted, rita):
 # --- history --------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason=REVIEW_BUG)
 def test_it_records_who_did_each_step_in_the_history(submitted, rita, rosa):
     assert action(token_client("rosa"), submitted.pk, "approve").status_code == 200
 
@@ -310,3 +306,12 @@ def test_it_records_the_reporter_in_the_history_of_her_steps(submitted, rita):
 
     assert [r.status for r in rows] == ["draft", "submitted"]
     assert {r.history_user for r in rows} == {rita}
+
+
+def test_it_answers_submitted_when_creating_with_submit(plan, rita):
+    response = create(token_client("rita"), submit=True)
+
+    assert response.status_code == 201, response.content
+    assert Measurement.objects.get(pk=response.json()["id"]).status == "submitted"
+    assert response.json()["status"] == "submitted"
+    assert response.json()["submitted_by"] == "rita"

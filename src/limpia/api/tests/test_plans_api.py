@@ -166,11 +166,6 @@ def test_it_keeps_the_list_query_count_fixed_whatever_the_number_of_plans(
         assert api().get(PLANS).json()["count"] == 5
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: PlanQuerySet.for_listing() (plans/models.py) does not select status_changed_by, "
-    "which PlanSerializer renders with StringRelatedField: one extra query per approved plan",
-)
 def test_it_keeps_the_list_query_count_fixed_for_plans_approved_by_an_administrator(
     plan_builder, api, ana, django_assert_num_queries
 ):

@@ -175,7 +175,7 @@ def test_it_updates_in_place_when_a_file_changes(loaded, tmp_path):
     edited.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     node_count = Node.objects.count()
     report = load_plans([edited])
-    assert report.updated == {"plan nodes": 1}
+    assert report.updated == {"nodes": 1}
     assert Node.objects.count() == node_count
     assert Node.objects.get(plan__slug="pa-pml-plan-accion", normalized_code="1").title == (
         "Título corregido"
@@ -185,14 +185,19 @@ def test_it_updates_in_place_when_a_file_changes(loaded, tmp_path):
 def test_it_refuses_a_broken_file_and_writes_nothing(db, tmp_path):
     broken = tmp_path / "roto.yaml"
     broken.write_text(
-        yaml.safe_dump({
-            "slug": "roto", "title": "Plan roto", "jurisdiction": "CL",
-            "period_start": "2020-01-01", "period_end": "2019-01-01",
-            "nodes": [
-                {"code": "1", "title": "Uno", "horizon": "someday"},
-                {"code": "1.", "title": "Uno otra vez"},
-            ],
-        }),
+        yaml.safe_dump(
+            {
+                "slug": "roto",
+                "title": "Plan roto",
+                "jurisdiction": "CL",
+                "period_start": "2020-01-01",
+                "period_end": "2019-01-01",
+                "nodes": [
+                    {"code": "1", "title": "Uno", "horizon": "someday"},
+                    {"code": "1.", "title": "Uno otra vez"},
+                ],
+            }
+        ),
         encoding="utf-8",
     )
     with pytest.raises(SourceFileError) as refused:

@@ -1,4 +1,4 @@
-"""Translation catalogues are complete, and the site speaks Spanish unless the visitor chose otherwise."""
+"""Translation catalogues are complete; the site speaks Spanish unless one chose otherwise."""
 
 import shutil
 import subprocess
