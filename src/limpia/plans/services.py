@@ -160,7 +160,7 @@ def measurement_update(
 def _locked(measurement: Measurement) -> Measurement:
     """Re-read the row under a lock so that two reviewers cannot both act on one submission."""
     return (
-        Measurement.objects.select_for_update()
+        Measurement.objects.select_for_update(of=("self",))
         .select_related("indicator__plan", "indicator__node")
         .get(pk=measurement.pk)
     )

@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -311,4 +312,9 @@ def measurement_action(request, pk, verb):
             _("Done: the measurement is now %(status)s.")
             % {"status": measurement.get_status_display()},
         )
-    return redirect(request.POST.get("next") or "web:workspace")
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = "web:workspace"
+    return redirect(target)
