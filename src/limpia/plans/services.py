@@ -137,6 +137,7 @@ def measurement_update(
     disaggregation: dict | None = None,
     comment: str = "",
     evidence_url: str = "",
+    submit: bool = False,
 ) -> Measurement:
     require_perm(acting_user, "plans.change_measurement", measurement)
     if measurement.status not in (S.DRAFT, S.RETURNED):
@@ -154,6 +155,8 @@ def measurement_update(
         update_fields=["date", "value", "text", "disaggregation", "comment", "evidence_url"],
         reason="edited",
     )
+    if submit:
+        measurement = measurement_submit(acting_user=acting_user, measurement=measurement)
     return measurement
 
 

@@ -42,10 +42,45 @@ class MeasurementForm(BootstrapForm):
     comment = forms.CharField(
         label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
+    disaggregation = forms.CharField(
+        label=_("Disaggregation"),
+        required=False,
+        help_text=_(
+            "Leave empty for the total. For one group, one line per dimension: "
+            "dimension=value (for example region=CL-RM, size=pequeña)."
+        ),
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
     evidence_url = forms.URLField(
         label=_("Evidence link"), required=False, max_length=500, assume_scheme="https"
     )
     submit_now = forms.BooleanField(label=_("Submit for review now"), required=False, initial=True)
+
+    def clean_disaggregation(self) -> dict[str, str]:
+        result = {}
+        for number, line in enumerate(self.cleaned_data["disaggregation"].splitlines(), 1):
+            if not line.strip():
+                continue
+            dimension, sep, member = line.partition("=")
+            if not sep or not dimension.strip() or not member.strip():
+                raise forms.ValidationError(
+                    _("Line %(n)s: write dimension=value, not %(line)r.")
+                    % {"n": number, "line": line.strip()[:60]}
+                )
+            result[dimension.strip()] = member.strip()
+        return result
+
+    @classmethod
+    def initial_for(cls, measurement) -> dict:
+        return {
+            "date": measurement.date,
+            "value": measurement.value,
+            "text": measurement.text,
+            "comment": measurement.comment,
+            "evidence_url": measurement.evidence_url,
+            "disaggregation": "\n".join(f"{k}={v}" for k, v in measurement.disaggregation.items()),
+            "submit_now": True,
+        }
 
 
 class ReturnForm(BootstrapForm):

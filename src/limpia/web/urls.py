@@ -18,6 +18,8 @@ urlpatterns = [
         views.measurement_new,
         name="measurement_new",
     ),
+    path("measurements/<int:pk>/", views.measurement_detail, name="measurement"),
+    path("measurements/<int:pk>/edit/", views.measurement_edit, name="measurement_edit"),
     path("workspace/", views.workspace, name="workspace"),
     path(
         "workspace/measurements/<int:pk>/<str:verb>/",

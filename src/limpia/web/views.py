@@ -250,6 +250,17 @@ def workspace(request):
     )
 
 
+def _measurement_fields(data) -> dict:
+    return {
+        "date": data["date"],
+        "value": data["value"],
+        "text": data["text"],
+        "comment": data["comment"],
+        "evidence_url": data["evidence_url"],
+        "disaggregation": data["disaggregation"],
+    }
+
+
 @login_required
 def measurement_new(request, slug, code):
     indicator = _indicator(request, slug, code)
@@ -257,17 +268,12 @@ def measurement_new(request, slug, code):
         raise PermissionDenied
     form = MeasurementForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
         try:
             services.measurement_create(
                 acting_user=request.user,
                 indicator=indicator,
-                date=data["date"],
-                value=data["value"],
-                text=data["text"],
-                comment=data["comment"],
-                evidence_url=data["evidence_url"],
-                submit=data["submit_now"],
+                submit=form.cleaned_data["submit_now"],
+                **_measurement_fields(form.cleaned_data),
             )
         except DomainError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
@@ -277,10 +283,66 @@ def measurement_new(request, slug, code):
     return render(
         request,
         "web/measurement_form.html",
+        {"form": form, "indicator": indicator, "plan": indicator.plan},
+    )
+
+
+def _visible_measurement(request, pk) -> Measurement:
+    return get_object_or_404(
+        measurements_visible_to(request.user, Measurement.objects.for_listing()), pk=pk
+    )
+
+
+@login_required
+def measurement_edit(request, pk):
+    """Correct a draft or a returned measurement, and (re)submit it."""
+    measurement = _visible_measurement(request, pk)
+    if not request.user.has_perm("plans.change_measurement", measurement):
+        raise PermissionDenied
+    form = MeasurementForm(request.POST or None, initial=MeasurementForm.initial_for(measurement))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.measurement_update(
+                acting_user=request.user,
+                measurement=measurement,
+                submit=form.cleaned_data["submit_now"],
+                **_measurement_fields(form.cleaned_data),
+            )
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(request, _("The measurement was saved."))
+            return redirect("web:measurement", pk=measurement.pk)
+    return render(
+        request,
+        "web/measurement_form.html",
         {
             "form": form,
-            "indicator": indicator,
-            "plan": indicator.plan,
+            "indicator": measurement.indicator,
+            "plan": measurement.indicator.plan,
+            "measurement": measurement,
+        },
+    )
+
+
+def measurement_detail(request, pk):
+    """One measurement with its review state and its history (who did what, and when)."""
+    measurement = _visible_measurement(request, pk)
+    history = measurement.history.select_related("history_user").order_by("history_date")
+    user = request.user
+    return render(
+        request,
+        "web/measurement.html",
+        {
+            "measurement": measurement,
+            "indicator": measurement.indicator,
+            "plan": measurement.indicator.plan,
+            "history": history,
+            "can_edit": measurement.status in ("draft", "returned")
+            and user.has_perm("plans.change_measurement", measurement),
+            "can_review": measurement.status == "submitted"
+            and user.has_perm("plans.review_measurement", measurement),
+            "return_form": ReturnForm(),
         },
     )
 
@@ -288,9 +350,7 @@ def measurement_new(request, slug, code):
 @login_required
 @require_POST
 def measurement_action(request, pk, verb):
-    measurement = get_object_or_404(
-        measurements_visible_to(request.user, Measurement.objects.for_listing()), pk=pk
-    )
+    measurement = _visible_measurement(request, pk)
     try:
         if verb == "submit":
             services.measurement_submit(acting_user=request.user, measurement=measurement)

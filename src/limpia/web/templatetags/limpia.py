@@ -2,6 +2,7 @@ from decimal import Decimal
 
 from django import template
 from django.utils.formats import number_format
+from django.utils.translation import gettext_lazy as _
 
 from limpia.web.status import STATUS_COLOURS, STATUS_LABELS
 
@@ -39,3 +40,24 @@ def status_label(key: str) -> str:
 @register.filter
 def status_colour(key: str) -> str:
     return STATUS_COLOURS.get(key, "secondary")
+
+
+CHANGE_REASONS = {
+    "created": _("created"),
+    "edited": _("edited"),
+    "submitted": _("submitted for review"),
+    "approved": _("approved"),
+    "returned": _("returned"),
+    "sample data": _("loaded as sample data"),
+    "loadplans": _("loaded from the source files"),
+    "admin": _("edited in the back office"),
+    "api": _("edited through the API"),
+}
+
+
+@register.filter
+def change_reason(entry) -> str:
+    reason = entry.history_change_reason
+    if reason in CHANGE_REASONS:
+        return CHANGE_REASONS[reason]
+    return reason or entry.get_history_type_display()
