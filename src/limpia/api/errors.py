@@ -5,7 +5,9 @@ services become 400 (409 for illegal status transitions, 403 for permission refu
 """
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404
+from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -35,6 +37,16 @@ def exception_handler(exc, context):
             body["field"] = exc.field
             body[exc.field] = [exc.message]
         return Response(body, status=code)
+    if isinstance(exc, ProtectedError | RestrictedError):
+        used_by = sorted({str(obj._meta.verbose_name) for obj in exc.protected_objects})
+        return Response(
+            {
+                "detail": _("It cannot be deleted while other records use it: %(used)s.")
+                % {"used": ", ".join(used_by)},
+                "code": "protected",
+            },
+            status=status.HTTP_409_CONFLICT,
+        )
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
@@ -46,7 +58,10 @@ def exception_handler(exc, context):
             if isinstance(response.data, dict)
             else {"non_field_errors": response.data}
         )
+        fields = [k for k in data if k not in ("non_field_errors", "detail", "code")]
         data.setdefault("detail", _first_message(data))
         data.setdefault("code", "invalid")
+        if fields:
+            data.setdefault("field", fields[0])
         response.data = data
     return response

@@ -1,7 +1,9 @@
 from rest_framework import serializers
 
+from limpia.core.errors import DomainError
 from limpia.core.models import Country, Organization, Sector, Subregion
-from limpia.plans.models import Indicator, Measurement, Node, Plan, Target
+from limpia.core.places import resolve_jurisdiction
+from limpia.plans.models import Indicator, Measurement, Node, NodeResponsibility, Plan, Target
 
 
 class CountrySerializer(serializers.ModelSerializer):
@@ -40,9 +42,21 @@ class OrganizationSerializer(serializers.ModelSerializer):
 
 
 class PlanSerializer(serializers.ModelSerializer):
-    jurisdiction = serializers.CharField(read_only=True)
-    parent = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    jurisdiction = serializers.CharField(
+        help_text="ISO 3166-1 alpha-2 country code, subregion key, or LAC for the whole region"
+    )
+    parent = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Plan.objects.all(), allow_null=True, required=False
+    )
     status_changed_by = serializers.StringRelatedField(read_only=True)
+
+    def validate(self, attrs):
+        if "jurisdiction" in attrs:
+            try:
+                attrs.update(resolve_jurisdiction(attrs.pop("jurisdiction")))
+            except DomainError as exc:
+                raise serializers.ValidationError({"jurisdiction": [exc.message]}) from None
+        return attrs
 
     class Meta:
         model = Plan
@@ -69,9 +83,22 @@ class PlanSerializer(serializers.ModelSerializer):
         read_only_fields = ["status", "status_changed_at", "is_transcription"]
 
 
+class ResponsibilitySerializer(serializers.ModelSerializer):
+    organization = serializers.SlugRelatedField(
+        slug_field="key", queryset=Organization.objects.all()
+    )
+
+    class Meta:
+        model = NodeResponsibility
+        fields = ["organization", "role"]
+
+
 class NodeSerializer(serializers.ModelSerializer):
     plan = serializers.SlugRelatedField(slug_field="slug", queryset=Plan.objects.all())
     level = serializers.CharField(source="level_name", read_only=True)
+    responsible = ResponsibilitySerializer(
+        source="responsibilities", many=True, required=False, help_text="lead and support"
+    )
 
     class Meta:
         model = Node
@@ -88,6 +115,7 @@ class NodeSerializer(serializers.ModelSerializer):
             "title",
             "description",
             "expected_result",
+            "responsible",
             "responsible_text",
             "horizon",
             "due_date",

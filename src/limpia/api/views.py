@@ -1,6 +1,7 @@
 """REST API v1: thin views over the querysets (reads) and the services (writes)."""
 
 from django.contrib.auth import authenticate
+from django.db import transaction
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -15,7 +16,7 @@ from limpia.api import serializers as s
 from limpia.api.tree import tree_data
 from limpia.core.dates import parse_as_of
 from limpia.core.models import Country, Organization, Sector, Subregion
-from limpia.core.services import require_perm
+from limpia.core.services import organization_save
 from limpia.plans import services
 from limpia.plans.models import Indicator, Measurement, Node, Plan, Target
 from limpia.plans.progress import plan_tree
@@ -51,8 +52,18 @@ class OrganizationViewSet(viewsets.ModelViewSet):
     filterset_fields = ["kind", "country"]
 
     def perform_create(self, serializer):
-        require_perm(self.request.user, "core.add_organization")
-        serializer.save()
+        serializer.instance = organization_save(
+            acting_user=self.request.user,
+            organization=Organization(**serializer.validated_data),
+            reason="api",
+        )
+
+    def perform_update(self, serializer):
+        for field, value in serializer.validated_data.items():
+            setattr(serializer.instance, field, value)
+        organization_save(
+            acting_user=self.request.user, organization=serializer.instance, reason="api"
+        )
 
 
 class PlanElementMixin:
@@ -125,7 +136,28 @@ class NodeViewSet(PlanElementMixin, viewsets.ModelViewSet):
 
     def get_queryset(self):
         plans = plans_visible_to(self.request.user, Plan.objects.all())
-        return Node.objects.filter(plan__in=plans).select_related("plan")
+        return (
+            Node.objects.filter(plan__in=plans)
+            .select_related("plan")
+            .prefetch_related("responsibilities__organization")
+        )
+
+    def _save_with_responsibilities(self, serializer, save):
+        responsibilities = serializer.validated_data.pop("responsibilities", None)
+        with transaction.atomic():
+            save(serializer)
+            if responsibilities is not None:
+                services.node_set_responsibilities(
+                    acting_user=self.request.user,
+                    node=serializer.instance,
+                    responsibilities=[(r["organization"], r["role"]) for r in responsibilities],
+                )
+
+    def perform_create(self, serializer):
+        self._save_with_responsibilities(serializer, super().perform_create)
+
+    def perform_update(self, serializer):
+        self._save_with_responsibilities(serializer, super().perform_update)
 
 
 class IndicatorViewSet(PlanElementMixin, viewsets.ModelViewSet):

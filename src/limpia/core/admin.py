@@ -3,6 +3,7 @@ from rules.contrib.admin import ObjectPermissionsModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
 from limpia.core.models import Country, Organization, Sector, Subdivision, Subregion
+from limpia.core.services import organization_save
 
 
 @admin.register(Organization)
@@ -11,6 +12,9 @@ class OrganizationAdmin(ObjectPermissionsModelAdmin, SimpleHistoryAdmin):
     list_filter = ["kind", "country"]
     search_fields = ["name", "acronym", "key"]
     autocomplete_fields = ["parent"]
+
+    def save_model(self, request, obj, form, change):
+        organization_save(acting_user=request.user, organization=obj, reason="admin")
 
 
 @admin.register(Country)

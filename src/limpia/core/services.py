@@ -1,8 +1,9 @@
 """Helpers every service uses: permission checks and attribution of history rows."""
 
+from django.db import transaction
 from django.utils.translation import gettext as _
 
-from limpia.core.errors import NotAllowed
+from limpia.core.errors import DomainError, NotAllowed
 
 
 def require_perm(user, perm: str, obj=None) -> None:
@@ -16,3 +17,24 @@ def save_attributed(instance, *, acting_user, update_fields=None, reason: str = 
     if reason:
         instance._change_reason = reason[:100]
     instance.save(update_fields=update_fields)
+
+
+@transaction.atomic
+def organization_save(*, acting_user, organization, reason: str = "organization"):
+    """Create or update an organization (administrators), with validation and history."""
+    from django.core.exceptions import ValidationError
+
+    creating = organization._state.adding
+    require_perm(acting_user, f"core.{'add' if creating else 'change'}_organization", organization)
+    try:
+        organization.full_clean()
+    except ValidationError as exc:
+        field, messages = next(iter(exc.message_dict.items()))
+        raise DomainError(" ".join(messages), field=None if field == "__all__" else field) from None
+    ancestor = organization.parent
+    while ancestor is not None:
+        if ancestor.pk == organization.pk:
+            raise DomainError(_("An organization cannot be its own parent."), field="parent")
+        ancestor = ancestor.parent
+    save_attributed(organization, acting_user=acting_user, reason=reason)
+    return organization

@@ -19,9 +19,9 @@ import yaml
 from django.db import transaction
 
 from limpia.core.errors import DomainError
-from limpia.core.models import Country, Organization, OrganizationKind, Subregion
+from limpia.core.models import Country, Organization, OrganizationKind
+from limpia.core.places import resolve_jurisdiction
 from limpia.plans.models import (
-    REGION_KEY,
     Direction,
     Horizon,
     Indicator,
@@ -307,17 +307,11 @@ def _upsert(report: LoadReport, model, lookup: dict, values: dict):
 
 
 def _jurisdiction(value: str, where: str, errors: list[str]) -> dict:
-    if value == REGION_KEY:
+    try:
+        return resolve_jurisdiction(value)
+    except DomainError as exc:
+        errors.append(f"{where}: {exc.message}")
         return {"country": None, "subregion": None}
-    if len(value) == 2 and value.isupper():
-        country = Country.objects.filter(code=value).first()
-        if country is None:
-            errors.append(f"{where}: unknown country code {value!r}")
-        return {"country": country, "subregion": None}
-    subregion = Subregion.objects.filter(key=value).first()
-    if subregion is None:
-        errors.append(f"{where}: jurisdiction {value!r} is not a country, subregion or LAC")
-    return {"country": None, "subregion": subregion}
 
 
 def _write_indicator(report, plan_obj, node_obj, data, position) -> Indicator:

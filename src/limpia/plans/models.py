@@ -10,8 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from limpia.core.models import Country, Organization, Subregion
-
-REGION_KEY = "LAC"
+from limpia.core.places import REGION_KEY
 
 
 class PlanStatus(models.TextChoices):

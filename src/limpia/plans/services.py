@@ -330,3 +330,34 @@ def plan_element_delete(*, acting_user, instance) -> None:
         )
     instance._history_user = acting_user
     instance.delete()
+
+
+@transaction.atomic
+def node_set_responsibilities(*, acting_user, node, responsibilities) -> None:
+    """Replace the node's responsible organizations with `[(organization, role), ...]`."""
+    from limpia.plans.models import NodeResponsibility, ResponsibilityRole
+
+    require_perm(acting_user, "plans.change_node", node)
+    wanted: dict[int, tuple] = {}
+    for organization, role in responsibilities:
+        if role not in ResponsibilityRole.values:
+            raise DomainError(
+                _("A responsible organization's role is lead or support, not %(role)r.")
+                % {"role": role},
+                field="responsible",
+            )
+        if organization.pk in wanted:
+            raise DomainError(
+                _("%(organization)s is listed twice.") % {"organization": organization},
+                field="responsible",
+            )
+        wanted[organization.pk] = (organization, role)
+    current = {r.organization_id: r for r in node.responsibilities.all()}
+    for organization_id, responsibility in current.items():
+        if organization_id not in wanted or wanted[organization_id][1] != responsibility.role:
+            responsibility.delete()
+    for organization_id, (organization, role) in wanted.items():
+        if organization_id not in current or current[organization_id].role != role:
+            NodeResponsibility.objects.create(node=node, organization=organization, role=role)
+    # Recorded on the node's own history, so its page shows who changed responsibilities.
+    save_attributed(node, acting_user=acting_user, reason="responsibilities")
