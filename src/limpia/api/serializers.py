@@ -238,6 +238,7 @@ class TreeIndicatorSerializer(serializers.Serializer):
     forecast_value = serializers.FloatField(allow_null=True)
     projected_date = serializers.DateField(allow_null=True)
     late = serializers.BooleanField()
+    includes_sample_data = serializers.BooleanField()
 
 
 class TreeNodeSerializer(serializers.Serializer):
@@ -254,11 +255,15 @@ class TreeNodeSerializer(serializers.Serializer):
 
 class TreeSerializer(PlanSerializer):
     as_of = serializers.DateField()
+    includes_sample_data = serializers.BooleanField()
     progress = serializers.FloatField(allow_null=True)
     coverage = serializers.FloatField(allow_null=True)
     status_counts = serializers.DictField(child=serializers.IntegerField())
     indicators = TreeIndicatorSerializer(many=True)
     children = TreeNodeSerializer(many=True)
+    subplans = serializers.ListField(
+        child=serializers.DictField(), help_text="subregional or associated plans (slug, title)"
+    )
 
     class Meta(PlanSerializer.Meta):
         fields = [
@@ -269,4 +274,6 @@ class TreeSerializer(PlanSerializer):
             "status_counts",
             "indicators",
             "children",
+            "subplans",
+            "includes_sample_data",
         ]

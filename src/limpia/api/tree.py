@@ -30,7 +30,7 @@ def indicator_data(item: IndicatorResult) -> dict:
         "forecast_value": number(result.forecast_value),
         "projected_date": result.projected_date,
         "late": result.late,
-        "includes_sample_data": any(m.is_sample for m in indicator.approved_measurements),
+        "includes_sample_data": item.includes_sample_data,
     }
 
 
@@ -68,6 +68,7 @@ def tree_data(tree: PlanTree, plan_fields: dict) -> dict:
     return {
         **plan_fields,
         "as_of": tree.as_of,
+        "includes_sample_data": tree.includes_sample_data,
         **_rollup_data(tree.rollup),
         "indicators": [indicator_data(i) for i in tree.indicators],
         "children": [node_data(child) for child in tree.children],

@@ -103,7 +103,16 @@ class PlanViewSet(PlanElementMixin, viewsets.ModelViewSet):
         as_of = parse_as_of(request.query_params.get("as_of"))
         plan = self.get_object()
         tree = plan_tree(plan, as_of=as_of)
-        return Response(tree_data(tree, s.PlanSerializer(plan).data))
+        subplans = Plan.objects.visible_to(request.user).filter(parent=plan).for_listing()
+        return Response(
+            {
+                **tree_data(tree, s.PlanSerializer(plan).data),
+                "subplans": [
+                    {"slug": p.slug, "title": p.title, "jurisdiction": p.jurisdiction}
+                    for p in subplans
+                ],
+            }
+        )
 
     def _change_status(self, verb):
         plan = services.plan_change_status(

@@ -22,6 +22,10 @@ class IndicatorResult:
     indicator: Indicator
     result: method.IndicatorProgress
 
+    @property
+    def includes_sample_data(self) -> bool:
+        return any(m.is_sample for m in self.indicator.approved_measurements)
+
 
 @dataclass
 class NodeResult:
@@ -52,6 +56,10 @@ class PlanTree:
         yield from self.indicators
         for node in self.walk():
             yield from node.indicators
+
+    @property
+    def includes_sample_data(self) -> bool:
+        return any(item.includes_sample_data for item in self.all_indicators())
 
 
 def indicator_spec(indicator: Indicator) -> method.IndicatorSpec:

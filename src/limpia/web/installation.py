@@ -12,6 +12,7 @@ from django.db import transaction
 @dataclass
 class AdminAccount:
     username: str
+    created: bool
     password: str | None  # set only when generated now, to be shown once
 
 
@@ -30,7 +31,7 @@ def ensure_admin(*, password: str | None) -> AdminAccount:
     """Create the `admin` superuser once; an existing account is left as it is."""
     users = get_user_model()
     if users.objects.filter(username="admin").exists():
-        return AdminAccount("admin", None)
+        return AdminAccount("admin", created=False, password=None)
     generated = password or secrets.token_urlsafe(12)
     users.objects.create_superuser("admin", email="", password=generated)
-    return AdminAccount("admin", None if password else generated)
+    return AdminAccount("admin", created=True, password=None if password else generated)

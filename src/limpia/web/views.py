@@ -106,6 +106,7 @@ def plan_detail(request, slug):
     )
     form = TreeFilterForm(
         request.GET or None,
+        initial={"as_of": as_of},
         statuses=list(STATUS_LABELS.items()),
         organizations=organizations,
     )

@@ -12,7 +12,9 @@ PLANS = "/api/v1/plans/"
 # Queries of the tree endpoint for an anonymous visitor, whatever the size of the plan:
 # the plan, then nodes, their responsibilities, indicators, their targets, their approved
 # measurements.
-TREE_QUERIES = 6
+TREE_QUERIES = (
+    7  # the plan, its subplans, then nodes, responsibilities, indicators, targets, measurements
+)
 # Queries of the plan list for an anonymous visitor, whatever the number of plans: the count
 # and the page.
 LIST_QUERIES = 2

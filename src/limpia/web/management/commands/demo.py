@@ -29,6 +29,11 @@ class Command(BaseCommand):
                     f"{account.password}  (shown only this once)"
                 )
             )
+        elif account.created:
+            self.stdout.write(
+                f"Administrator created: username {account.username}, password from "
+                "LIMPIA_ADMIN_PASSWORD."
+            )
         else:
             self.stdout.write(f"Administrator: username {account.username} (already set up).")
         self.stdout.write(f"Data directory: {settings.DATA_DIR}")
