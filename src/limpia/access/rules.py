@@ -164,6 +164,13 @@ def plans_visible_to(user, queryset):
     return queryset.filter(Q(status="approved") | Q(pk__in=mine))
 
 
+def plans_worked_on_by(user, queryset):
+    """The plans a user works on (edits or reviews): what the back office lists for them."""
+    if is_admin(user):
+        return queryset
+    return queryset.filter(pk__in=plan_ids_with_role(user, Role.PLAN_EDITOR, Role.REVIEWER))
+
+
 def measurements_visible_to(user, queryset):
     """Approved measurements of visible plans for everybody; the rest to those who work on them."""
     if is_admin(user):

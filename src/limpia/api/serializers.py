@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
 from limpia.core.errors import DomainError
-from limpia.core.models import Country, Organization, Sector, Subregion
+from limpia.core.models import Country, Organization, Sector, Subdivision, Subregion
 from limpia.core.places import resolve_jurisdiction
 from limpia.plans.models import Indicator, Measurement, Node, NodeResponsibility, Plan, Target
 
@@ -12,6 +12,12 @@ class CountrySerializer(serializers.ModelSerializer):
     class Meta:
         model = Country
         fields = ["code", "alpha_3", "name", "name_es", "name_en", "name_pt"]
+
+
+class SubdivisionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Subdivision
+        fields = ["code", "country", "name", "type", "parent"]
 
 
 class SubregionSerializer(serializers.ModelSerializer):

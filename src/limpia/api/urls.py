@@ -12,6 +12,7 @@ router.register("targets", views.TargetViewSet, basename="target")
 router.register("measurements", views.MeasurementViewSet, basename="measurement")
 router.register("organizations", views.OrganizationViewSet, basename="organization")
 router.register("countries", views.CountryViewSet, basename="country")
+router.register("subdivisions", views.SubdivisionViewSet, basename="subdivision")
 router.register("subregions", views.SubregionViewSet, basename="subregion")
 router.register("sectors", views.SectorViewSet, basename="sector")
 

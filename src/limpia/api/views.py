@@ -15,7 +15,7 @@ from limpia.access.rules import measurements_visible_to, plans_visible_to
 from limpia.api import serializers as s
 from limpia.api.tree import tree_data
 from limpia.core.dates import parse_as_of
-from limpia.core.models import Country, Organization, Sector, Subregion
+from limpia.core.models import Country, Organization, Sector, Subdivision, Subregion
 from limpia.core.services import organization_save
 from limpia.plans import services
 from limpia.plans.models import Indicator, Measurement, Node, Plan, Target
@@ -30,6 +30,14 @@ class CountryViewSet(ReferenceViewSet):
     queryset = Country.objects.all()
     serializer_class = s.CountrySerializer
     filterset_fields = ["code"]
+
+
+class SubdivisionViewSet(ReferenceViewSet):
+    queryset = Subdivision.objects.all()
+    serializer_class = s.SubdivisionSerializer
+    lookup_field = "code"
+    lookup_value_regex = "[A-Z0-9]{2}-[A-Z0-9]{1,3}"
+    filterset_fields = ["country", "type", "parent"]
 
 
 class SubregionViewSet(ReferenceViewSet):

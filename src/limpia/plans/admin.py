@@ -1,10 +1,11 @@
 """Back office for plans: tree editing with inlines; every save goes through the services."""
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 from rules.contrib.admin import ObjectPermissionsModelAdminMixin
 from simple_history.admin import SimpleHistoryAdmin
 
-from limpia.access.rules import plans_visible_to
+from limpia.access.rules import measurements_visible_to, plans_worked_on_by
 from limpia.core.errors import DomainError
 from limpia.plans import services
 from limpia.plans.models import (
@@ -44,9 +45,12 @@ class ServiceSaveMixin(ObjectPermissionsModelAdminMixin):
                 instance.save()
         formset.save_m2m()
 
+    def has_module_permission(self, request):
+        return self.has_view_permission(request)
+
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
-        plans = plans_visible_to(request.user, Plan.objects.all())
+        plans = plans_worked_on_by(request.user, Plan.objects.all())
         field = {
             "plan": "pk__in",
             "node": "plan__in",
@@ -103,6 +107,33 @@ class PlanAdmin(ServiceSaveMixin, SimpleHistoryAdmin):
     readonly_fields = ["status", "status_changed_at", "status_changed_by"]
     inlines = [PlanIndicatorInline, NodeInline]
     prepopulated_fields = {"slug": ["title"]}
+    actions = ["approve_plans", "archive_plans", "reopen_plans"]
+
+    def _change_status(self, request, queryset, verb):
+        changed = 0
+        for plan in queryset:
+            try:
+                services.plan_change_status(acting_user=request.user, plan=plan, verb=verb)
+                changed += 1
+            except DomainError as exc:
+                self.message_user(request, f"{plan}: {exc.message}", level="error")
+        if changed:
+            self.message_user(request, _("%(n)s plan(s) changed.") % {"n": changed})
+
+    @admin.action(description=_("Approve the selected plans"), permissions=["approve"])
+    def approve_plans(self, request, queryset):
+        self._change_status(request, queryset, "approve")
+
+    @admin.action(description=_("Archive the selected plans"), permissions=["approve"])
+    def archive_plans(self, request, queryset):
+        self._change_status(request, queryset, "archive")
+
+    @admin.action(description=_("Return the selected plans to draft"), permissions=["approve"])
+    def reopen_plans(self, request, queryset):
+        self._change_status(request, queryset, "reopen")
+
+    def has_approve_permission(self, request):
+        return request.user.has_perm("plans.approve_plan")
 
 
 class ResponsibilityInline(admin.TabularInline):
@@ -179,6 +210,12 @@ class MeasurementAdmin(ObjectPermissionsModelAdminMixin, SimpleHistoryAdmin):
     list_display = ["indicator", "date", "value", "status", "is_sample", "created_by"]
     list_filter = ["status", "is_sample", "indicator__plan"]
     list_select_related = ["indicator", "created_by"]
+
+    def has_module_permission(self, request):
+        return self.has_view_permission(request)
+
+    def get_queryset(self, request):
+        return measurements_visible_to(request.user, super().get_queryset(request))
 
     def has_add_permission(self, request):
         return False

@@ -2,10 +2,12 @@
 
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
 import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -42,6 +44,9 @@ def test_it_sets_up_the_demo_once_and_changes_nothing_the_second_time(installati
     assert "Source plans: created nothing; updated nothing; deleted nothing" in second.stdout
     assert "Sample data: 0 measurements added" in second.stdout
     assert "password" not in second.stdout  # the generated password is shown only once
+    database = sqlite3.connect(Path(installation["LIMPIA_DATA_DIR"]) / "limpia.sqlite3")
+    assert database.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    database.close()
 
     port = _free_port()
     server = subprocess.Popen(

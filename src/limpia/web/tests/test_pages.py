@@ -394,3 +394,34 @@ def test_it_lists_plans_in_the_back_office_for_administrators(plan, ana, client)
     html = page(client, "/admin/plans/plan/")
 
     assert "Plan plan-prueba" in html
+
+
+def test_it_renders_node_pages_in_a_fixed_number_of_queries(plan, plan_builder, client):
+    big_plan(plan_builder)
+    small = count_queries(client, f"{PLAN}nodes/1/")
+    bigger = count_queries(client, "/plans/plan-grande/nodes/1/")
+    leaf = count_queries(client, "/plans/plan-grande/nodes/1.1.1/")
+
+    assert small == bigger == leaf
+
+
+def test_it_renders_indicator_pages_in_a_fixed_number_of_queries(plan, client):
+    indicator = Indicator.objects.get(code="I1")
+    few = count_queries(client, f"{PLAN}indicators/I1/")
+    for day in range(1, 29):
+        Measurement.objects.create(
+            indicator=indicator, date=dt.date(2021, 2, day), value=day, status="approved"
+        )
+    many = count_queries(client, f"{PLAN}indicators/I1/")
+
+    assert few == many
+
+
+def test_it_loads_nothing_from_other_sites(plan, client):
+    """No CDN: every script, stylesheet and image comes from this server."""
+    import re
+
+    for url in ("/", PLAN, f"{PLAN}nodes/1/", f"{PLAN}indicators/I1/", "/api/v1/docs/"):
+        html = page(client, url)
+        external = re.findall(r'(?:src|href)="(?:https?:)?//[^"]+"', html)
+        assert not external, (url, external)
