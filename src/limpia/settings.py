@@ -42,6 +42,8 @@ INSTALLED_APPS = [
     "limpia.core",
     "limpia.access",
     "limpia.plans",
+    "limpia.registry",
+    "limpia.agreements",
     "limpia.api",
     "limpia.web",
 ]

@@ -10,9 +10,15 @@ class Role(models.TextChoices):
     PLAN_EDITOR = "plan_editor", _("Plan editor")
     REVIEWER = "reviewer", _("Reviewer")
     REPORTER = "reporter", _("Indicator reporter")
+    COORDINATOR = "coordinator", _("Agreement coordinator")
+    COMPANY_REPRESENTATIVE = "company_rep", _("Company representative")
+    REGULATOR = "regulator", _("Regulator")
 
 
 PLAN_SCOPED_ROLES = (Role.PLAN_EDITOR, Role.REVIEWER)
+# A regulator acts for its organization in every agreement where that organization signs as
+# regulator; a reporter reports for its organization's indicators.
+ORGANIZATION_SCOPED_ROLES = (Role.REPORTER, Role.REGULATOR)
 
 
 class RoleAssignment(models.Model):
@@ -28,6 +34,16 @@ class RoleAssignment(models.Model):
     organization = models.ForeignKey(
         Organization, on_delete=models.CASCADE, null=True, blank=True, related_name="roles"
     )
+    agreement = models.ForeignKey(
+        "agreements.Agreement",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="roles",
+    )
+    company = models.ForeignKey(
+        "agreements.Company", on_delete=models.CASCADE, null=True, blank=True, related_name="roles"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -36,16 +52,43 @@ class RoleAssignment(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=(
-                    Q(role__in=PLAN_SCOPED_ROLES, plan__isnull=False, organization__isnull=True)
-                    | Q(role=Role.REPORTER, organization__isnull=False, plan__isnull=True)
+                    Q(
+                        role__in=PLAN_SCOPED_ROLES,
+                        plan__isnull=False,
+                        organization__isnull=True,
+                        agreement__isnull=True,
+                        company__isnull=True,
+                    )
+                    | Q(
+                        role__in=ORGANIZATION_SCOPED_ROLES,
+                        organization__isnull=False,
+                        plan__isnull=True,
+                        agreement__isnull=True,
+                        company__isnull=True,
+                    )
+                    | Q(
+                        role=Role.COORDINATOR,
+                        agreement__isnull=False,
+                        plan__isnull=True,
+                        organization__isnull=True,
+                        company__isnull=True,
+                    )
+                    | Q(
+                        role=Role.COMPANY_REPRESENTATIVE,
+                        company__isnull=False,
+                        plan__isnull=True,
+                        organization__isnull=True,
+                        agreement__isnull=True,
+                    )
                 ),
                 name="role_scope_matches_role",
             ),
             models.UniqueConstraint(
-                fields=["user", "role", "plan", "organization"], name="role_assignment_unique"
+                fields=["user", "role", "plan", "organization", "agreement", "company"],
+                name="role_assignment_unique",
             ),
         ]
 
     def __str__(self) -> str:
-        scope = self.plan or self.organization
+        scope = self.plan or self.organization or self.agreement or self.company
         return f"{self.user} — {self.get_role_display()} — {scope}"

@@ -187,3 +187,173 @@ def measurements_visible_to(user, queryset):
         | Q(indicator__organization__isnull=True, indicator__node__organizations__in=orgs)
         | Q(created_by=user)
     ).distinct()
+
+
+# ---------------------------------------------------------------- agreements (APL)
+
+
+def agreement_ids_coordinated(user) -> set[int]:
+    return {a.agreement_id for a in _roles(user) if a.role == Role.COORDINATOR}
+
+
+def company_ids_represented(user) -> set[int]:
+    return {a.company_id for a in _roles(user) if a.role == Role.COMPANY_REPRESENTATIVE}
+
+
+def organization_ids_regulating(user) -> set[int]:
+    return {a.organization_id for a in _roles(user) if a.role == Role.REGULATOR}
+
+
+def _agreement_of(obj):
+    if obj is None:
+        return None
+    if obj.__class__.__name__ == "Agreement":
+        return obj
+    for attr in ("agreement", "adhesion", "audit", "consultation"):
+        related = getattr(obj, attr, None)
+        if related is not None:
+            return _agreement_of(related)
+    return None
+
+
+def _company_of(obj):
+    if obj is None:
+        return None
+    if obj.__class__.__name__ == "Company":
+        return obj
+    for attr in ("company", "facility", "adhesion", "report"):
+        related = getattr(obj, attr, None)
+        if related is not None:
+            return _company_of(related)
+    return None
+
+
+@rules.predicate
+def is_coordinator(user, obj=None) -> bool:
+    mine = agreement_ids_coordinated(user)
+    if obj is None:
+        return bool(mine)
+    agreement = _agreement_of(obj)
+    return agreement is not None and agreement.pk in mine
+
+
+@rules.predicate
+def is_company_representative(user, obj=None) -> bool:
+    mine = company_ids_represented(user)
+    if obj is None:
+        return bool(mine)
+    company = _company_of(obj)
+    return company is not None and company.pk in mine
+
+
+@rules.predicate
+def is_assigned_auditor(user, audit) -> bool:
+    expert = getattr(user, "expert", None) if user.is_authenticated else None
+    return expert is not None and audit is not None and audit.auditor_id == expert.pk
+
+
+@rules.predicate
+def is_registered_auditor(user) -> bool:
+    from django.utils import timezone
+
+    expert = getattr(user, "expert", None) if user.is_authenticated else None
+    return expert is not None and expert.is_registered_on(timezone.localdate())
+
+
+@rules.predicate
+def is_agreement_regulator(user, obj) -> bool:
+    """The user acts for an organization that signed the agreement as regulator."""
+    organizations = organization_ids_regulating(user)
+    agreement = _agreement_of(obj)
+    if not organizations or agreement is None:
+        return False
+    return agreement.signatories.filter(
+        role="regulator", organization_id__in=organizations
+    ).exists()
+
+
+@rules.predicate
+def is_published_agreement(user, obj) -> bool:
+    agreement = _agreement_of(obj)
+    return agreement is not None and agreement.stage not in (
+        "interest",
+        "admissibility",
+        "diagnosis",
+        "negotiation",
+    )
+
+
+can_coordinate = is_admin | is_coordinator
+rules.add_perm("agreements.view_agreement", can_coordinate | is_published_agreement)
+rules.add_perm("agreements.add_agreement", is_admin)
+rules.add_perm("agreements.change_agreement", can_coordinate)
+rules.add_perm("agreements.delete_agreement", is_admin)
+rules.add_perm("agreements.change_stage", can_coordinate)
+rules.add_perm("agreements.record_adhesion", can_coordinate | is_company_representative)
+rules.add_perm("agreements.record_adhesion_exception", can_coordinate)
+rules.add_perm("agreements.register_company", is_admin | is_coordinator)
+rules.add_perm("agreements.report_follow_up", is_admin | is_company_representative)
+rules.add_perm("agreements.view_facility_reports", can_coordinate | is_company_representative)
+rules.add_perm("agreements.open_audit", can_coordinate)
+rules.add_perm("agreements.record_audit", is_admin | is_assigned_auditor)
+rules.add_perm("agreements.validate_correction", can_coordinate)
+rules.add_perm("agreements.consult_regulators", can_coordinate)
+rules.add_perm("agreements.answer_consultation", is_admin | is_agreement_regulator)
+rules.add_perm("agreements.issue_certificate", can_coordinate)
+rules.add_perm("agreements.revoke_certificate", can_coordinate)
+rules.add_perm("agreements.record_impact", can_coordinate | is_company_representative)
+rules.add_perm("registry.manage_registry", is_admin)
+for model in (
+    "goal",
+    "action",
+    "signatory",
+    "agreementdocument",
+    "company",
+    "facility",
+    "adhesion",
+    "audit",
+    "audititem",
+    "certificate",
+    "impact",
+    "regionalcommittee",
+    "stagechange",
+    "extension",
+    "consultation",
+    "consultationanswer",
+    "followupreport",
+    "followupitem",
+):
+    rules.add_perm(f"agreements.view_{model}", can_coordinate | is_published_agreement)
+    rules.add_perm(f"agreements.add_{model}", can_coordinate)
+    rules.add_perm(f"agreements.change_{model}", can_coordinate)
+    rules.add_perm(f"agreements.delete_{model}", is_admin)
+for model in ("expert", "application", "training", "relation"):
+    rules.add_perm(f"registry.view_{model}", is_admin)
+    rules.add_perm(f"registry.add_{model}", is_admin)
+    rules.add_perm(f"registry.change_{model}", is_admin)
+    rules.add_perm(f"registry.delete_{model}", is_admin)
+
+
+def audits_visible_to(user, queryset):
+    """Auditors see the audits assigned to them; coordinators their agreements'; companies
+    their facilities'. Audit details are not public (the public sees compliance figures)."""
+    if is_admin(user):
+        return queryset
+    if not user.is_authenticated:
+        return queryset.none()
+    expert = getattr(user, "expert", None)
+    condition = Q(agreement_id__in=agreement_ids_coordinated(user)) | Q(
+        facility__company_id__in=company_ids_represented(user)
+    )
+    if expert is not None:
+        condition |= Q(auditor=expert)
+    return queryset.filter(condition)
+
+
+def agreements_visible_to(user, queryset):
+    if is_admin(user):
+        return queryset
+    return queryset.filter(
+        ~Q(stage__in=["interest", "admissibility", "diagnosis", "negotiation"])
+        | Q(pk__in=agreement_ids_coordinated(user))
+    )

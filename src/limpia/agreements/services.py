@@ -1,0 +1,739 @@
+"""Every change to agreements goes through these functions (atomic, permission-checked,
+attributed in history). Figures come from `limpia.compliance` (pure)."""
+
+import datetime as dt
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from limpia.agreements import lifecycle
+from limpia.agreements.models import (
+    Action,
+    Adhesion,
+    Agreement,
+    Audit,
+    AuditItem,
+    AuditStatus,
+    AuditType,
+    Certificate,
+    Company,
+    Consultation,
+    ConsultationAnswer,
+    Extension,
+    Facility,
+    FollowUpItem,
+    FollowUpReport,
+    Impact,
+    ItemStatus,
+    Stage,
+    StageChange,
+)
+from limpia.core.errors import DomainError, IllegalTransition
+from limpia.core.services import require_perm, save_attributed
+from limpia.core.taxid import validate_tax_id
+
+# An auditor who worked for, advised or owned part of a company within this many days before an
+# audit may not audit that company's facilities.
+CONFLICT_COOLING_OFF_DAYS = 730
+
+
+class Conflict(DomainError):
+    def __init__(self, message: str, *, field: str = "version"):
+        super().__init__(message, field=field, code="conflict")
+
+
+# ---------------------------------------------------------------- lifecycle
+
+
+@transaction.atomic
+def agreement_change_stage(
+    *,
+    acting_user,
+    agreement: Agreement,
+    to_stage: str,
+    comment: str = "",
+    signing_date: dt.date | None = None,
+    today: dt.date | None = None,
+) -> Agreement:
+    agreement = Agreement.objects.select_for_update().get(pk=agreement.pk)
+    require_perm(acting_user, "agreements.change_stage", agreement)
+    today = today or timezone.localdate()
+    current = agreement.stage
+    if to_stage not in Stage.values:
+        raise DomainError(_("Unknown stage %(stage)r.") % {"stage": to_stage}, field="stage")
+    if not lifecycle.is_allowed(current, to_stage):
+        raise IllegalTransition(
+            _("An agreement in stage “%(current)s” cannot move to “%(target)s”.")
+            % {"current": Stage(current).label, "target": Stage(to_stage).label}
+        )
+    if to_stage == Stage.CANCELLED and not comment.strip():
+        raise DomainError(_("Say why the agreement is cancelled."), field="comment")
+    if to_stage == Stage.SIGNED:
+        if signing_date is None:
+            raise DomainError(_("The signing date is required."), field="signing_date")
+        if signing_date > today:
+            raise DomainError(_("The signing date cannot be in the future."), field="signing_date")
+        agreement.signing_date = signing_date
+    if (
+        to_stage == Stage.IMPLEMENTATION
+        and agreement.adhesion_end
+        and today < agreement.adhesion_end
+    ):
+        raise IllegalTransition(
+            _("Implementation starts when the adhesion window ends, on %(date)s.")
+            % {"date": agreement.adhesion_end.isoformat()}
+        )
+    agreement.stage = to_stage
+    save_attributed(
+        agreement, acting_user=acting_user, update_fields=["stage", "signing_date"], reason=to_stage
+    )
+    StageChange.objects.create(
+        agreement=agreement,
+        from_stage=current,
+        to_stage=to_stage,
+        changed_at=timezone.now(),
+        changed_by=acting_user,
+        comment=comment,
+    )
+    return agreement
+
+
+@transaction.atomic
+def agreement_extend(
+    *, acting_user, agreement: Agreement, new_end: dt.date, reason: str
+) -> Agreement:
+    agreement = Agreement.objects.select_for_update().get(pk=agreement.pk)
+    require_perm(acting_user, "agreements.change_stage", agreement)
+    if agreement.stage != Stage.IMPLEMENTATION:
+        raise IllegalTransition(_("Only an agreement in implementation can be extended."))
+    if not reason.strip():
+        raise DomainError(_("Say why the implementation is extended."), field="reason")
+    previous = agreement.implementation_end
+    if previous and new_end <= previous:
+        raise DomainError(
+            _("The new end must be after the current end, %(date)s.")
+            % {"date": previous.isoformat()},
+            field="new_end",
+        )
+    agreement.implementation_end_override = new_end
+    save_attributed(
+        agreement,
+        acting_user=acting_user,
+        update_fields=["implementation_end_override"],
+        reason="extended",
+    )
+    Extension.objects.create(
+        agreement=agreement,
+        previous_end=previous or new_end,
+        new_end=new_end,
+        reason=reason,
+        granted_at=timezone.now(),
+        granted_by=acting_user,
+    )
+    return agreement
+
+
+# ---------------------------------------------------------------- companies and adhesion
+
+
+@transaction.atomic
+def company_register(
+    *, acting_user, country, tax_id: str, name: str, size: str, sector=None
+) -> Company:
+    require_perm(acting_user, "agreements.register_company")
+    compact = validate_tax_id(country.code, tax_id)
+    company = Company.objects.filter(country=country, tax_id=compact).first()
+    if company is not None:
+        return company
+    company = Company(country=country, tax_id=compact, name=name.strip(), size=size, sector=sector)
+    _clean(company)
+    save_attributed(company, acting_user=acting_user, reason="registered")
+    return company
+
+
+def _clean(instance) -> None:
+    from django.core.exceptions import ValidationError
+
+    try:
+        instance.full_clean()
+    except ValidationError as exc:
+        field, messages = next(iter(exc.message_dict.items()))
+        raise DomainError(" ".join(messages), field=None if field == "__all__" else field) from None
+
+
+ADHESION_STAGES = (Stage.SIGNED, Stage.ADHESION, Stage.IMPLEMENTATION)
+
+
+@transaction.atomic
+def facility_adhere(
+    *,
+    acting_user,
+    agreement: Agreement,
+    facility: Facility,
+    adhered_on: dt.date,
+    exception_reason: str = "",
+) -> Adhesion:
+    # The coordinator of the agreement, or the representative of the facility's company.
+    require_perm(
+        acting_user, "agreements.record_adhesion", Adhesion(agreement=agreement, facility=facility)
+    )
+    require_perm(acting_user, "agreements.view_agreement", agreement)
+    if agreement.stage not in ADHESION_STAGES:
+        raise IllegalTransition(
+            _("Facilities adhere to a signed agreement; this one is in stage “%(stage)s”.")
+            % {"stage": agreement.get_stage_display()}
+        )
+    if Adhesion.objects.filter(agreement=agreement, facility=facility).exists():
+        raise DomainError(
+            _("Facility %(code)s already adhered to this agreement.") % {"code": facility.code},
+            field="facility",
+        )
+    start, end = agreement.signing_date, agreement.adhesion_end
+    inside = start is not None and start <= adhered_on <= end
+    if not inside:
+        if not exception_reason.strip():
+            raise DomainError(
+                _(
+                    "The adhesion date %(date)s is outside the adhesion window "
+                    "(%(start)s to %(end)s); the coordinator may record an exception with a reason."
+                )
+                % {"date": adhered_on, "start": start, "end": end},
+                field="adhered_on",
+            )
+        require_perm(acting_user, "agreements.record_adhesion_exception", agreement)
+    adhesion = Adhesion(
+        agreement=agreement,
+        facility=facility,
+        adhered_on=adhered_on,
+        exception_reason="" if inside else exception_reason.strip(),
+        recorded_by=acting_user,
+    )
+    save_attributed(adhesion, acting_user=acting_user, reason="adhered")
+    return adhesion
+
+
+@transaction.atomic
+def adhesion_withdraw(*, acting_user, adhesion: Adhesion, on: dt.date, reason: str) -> Adhesion:
+    adhesion = (
+        Adhesion.objects.select_for_update().select_related("facility__company").get(pk=adhesion.pk)
+    )
+    require_perm(acting_user, "agreements.record_adhesion", adhesion)
+    if adhesion.withdrawn_on:
+        raise IllegalTransition(_("This facility has already withdrawn."))
+    if not reason.strip():
+        raise DomainError(_("Say why the facility withdraws."), field="reason")
+    if on < adhesion.adhered_on:
+        raise DomainError(_("A facility cannot withdraw before it adhered."), field="on")
+    adhesion.withdrawn_on, adhesion.withdrawal_reason = on, reason.strip()
+    save_attributed(
+        adhesion,
+        acting_user=acting_user,
+        update_fields=["withdrawn_on", "withdrawal_reason"],
+        reason="withdrawn",
+    )
+    return adhesion
+
+
+def applicable_actions(agreement: Agreement, company: Company) -> list[Action]:
+    """The company-owned actions that apply to a company of this size."""
+    actions = Action.objects.filter(goal__agreement=agreement, responsible="company").order_by(
+        "goal__position", "position", "id"
+    )
+    return [a for a in actions if a.applies_to(company.size)]
+
+
+@transaction.atomic
+def follow_up_submit(
+    *, acting_user, adhesion: Adhesion, kind: str, period_end: dt.date, items
+) -> FollowUpReport:
+    """A diagnosis or follow-up report: per applicable action a status and evidence."""
+    require_perm(acting_user, "agreements.report_follow_up", adhesion)
+    if adhesion.withdrawn_on:
+        raise IllegalTransition(_("A withdrawn facility does not report."))
+    allowed = {a.pk for a in applicable_actions(adhesion.agreement, adhesion.facility.company)}
+    report, _created = FollowUpReport.objects.get_or_create(
+        adhesion=adhesion, kind=kind, period_end=period_end
+    )
+    for action, status, evidence_url, comment in items:
+        if action.pk not in allowed:
+            raise DomainError(
+                _("Action %(code)s does not apply to this facility.") % {"code": action.code},
+                field="items",
+            )
+        if status not in ItemStatus.values:
+            raise DomainError(_("Unknown status %(s)r.") % {"s": status}, field="items")
+        FollowUpItem.objects.update_or_create(
+            report=report,
+            action=action,
+            defaults={"status": status, "evidence_url": evidence_url, "comment": comment},
+        )
+    report.submitted_at, report.submitted_by = timezone.now(), acting_user
+    save_attributed(
+        report,
+        acting_user=acting_user,
+        update_fields=["submitted_at", "submitted_by"],
+        reason="submitted",
+    )
+    return report
+
+
+def late_facilities(agreement: Agreement, *, today: dt.date) -> list[dict]:
+    """Facilities with actions past their deadline that their latest report does not show done."""
+    actions = list(
+        Action.objects.filter(goal__agreement=agreement, responsible="company").select_related(
+            "goal"
+        )
+    )
+    due = [(a, a.deadline(agreement)) for a in actions]
+    due = [(a, d) for a, d in due if d and d < today]
+    adhesions = (
+        Adhesion.objects.filter(agreement=agreement, withdrawn_on__isnull=True)
+        .select_related("facility__company")
+        .prefetch_related("reports__items")
+    )
+    late = []
+    for adhesion in adhesions:
+        reports = sorted(adhesion.reports.all(), key=lambda r: r.period_end)
+        latest = {i.action_id: i.status for i in reports[-1].items.all()} if reports else {}
+        overdue = [
+            a.code
+            for a, _deadline in due
+            if a.applies_to(adhesion.facility.company.size)
+            and latest.get(a.pk) not in (ItemStatus.DONE, ItemStatus.NOT_APPLICABLE)
+        ]
+        if overdue:
+            late.append(
+                {
+                    "facility": adhesion.facility,
+                    "overdue_actions": overdue,
+                    "last_report": reports[-1].period_end if reports else None,
+                }
+            )
+    return late
+
+
+# ---------------------------------------------------------------- audits
+
+
+def _check_auditor(auditor, facility: Facility, on: dt.date) -> None:
+    if not auditor.is_registered_on(on):
+        raise DomainError(
+            _("%(auditor)s is not a registered auditor on %(date)s.")
+            % {"auditor": auditor, "date": on.isoformat()},
+            field="auditor",
+        )
+    if auditor.kind != "auditor":
+        raise DomainError(
+            _("%(name)s is not registered as an auditor.") % {"name": auditor}, field="auditor"
+        )
+    cooling = on - dt.timedelta(days=CONFLICT_COOLING_OFF_DAYS)
+    conflict = (
+        auditor.relations.filter(company_id=facility.company_id, started_on__lte=on)
+        .filter(Q(ended_on__isnull=True) | Q(ended_on__gte=cooling))
+        .first()
+    )
+    if conflict is not None:
+        raise DomainError(
+            _(
+                "Conflict of interest: %(auditor)s declared a relation (%(kind)s) with "
+                "%(company)s; they cannot audit its facilities."
+            )
+            % {
+                "auditor": auditor,
+                "kind": conflict.get_kind_display(),
+                "company": facility.company,
+            },
+            field="auditor",
+        )
+
+
+@transaction.atomic
+def audit_open(
+    *,
+    acting_user,
+    agreement: Agreement,
+    facility: Facility,
+    auditor,
+    audit_type: str,
+    audit_date: dt.date,
+    corrects: Audit | None = None,
+) -> Audit:
+    """The coordinator assigns an audit of one facility to a registered auditor."""
+    require_perm(acting_user, "agreements.open_audit", agreement)
+    if audit_type not in AuditType.values:
+        raise DomainError(_("Unknown audit type %(t)r.") % {"t": audit_type}, field="audit_type")
+    adhesion = Adhesion.objects.filter(agreement=agreement, facility=facility).first()
+    if adhesion is None:
+        raise DomainError(
+            _("Facility %(code)s has not adhered to this agreement.") % {"code": facility.code},
+            field="facility",
+        )
+    _check_auditor(auditor, facility, audit_date)
+    if audit_type == AuditType.CORRECTION:
+        if (
+            corrects is None
+            or corrects.audit_type != AuditType.FINAL
+            or (corrects.facility_id != facility.pk)
+        ):
+            raise DomainError(
+                _("A correction re-verification names the facility's final audit."),
+                field="corrects",
+            )
+    elif corrects is not None:
+        raise DomainError(
+            _("Only a correction re-verification names another audit."), field="corrects"
+        )
+    audit = Audit(
+        agreement=agreement,
+        facility=facility,
+        auditor=auditor,
+        audit_type=audit_type,
+        audit_date=audit_date,
+        corrects=corrects,
+    )
+    save_attributed(audit, acting_user=acting_user, reason="opened")
+    return audit
+
+
+@transaction.atomic
+def audit_item_record(
+    *,
+    acting_user,
+    audit: Audit,
+    action: Action,
+    applies: bool,
+    complies: bool | None = None,
+    reason: str = "",
+    evidence: str = "",
+    observation: str = "",
+    version: int | None = None,
+) -> AuditItem:
+    """The auditor records one item; saved as they go. `version` guards against lost updates."""
+    audit = (
+        Audit.objects.select_for_update(of=("self",))
+        .select_related("agreement", "facility__company", "auditor")
+        .get(pk=audit.pk)
+    )
+    require_perm(acting_user, "agreements.record_audit", audit)
+    if audit.status != AuditStatus.OPEN:
+        raise IllegalTransition(_("This audit has been submitted; its items cannot change."))
+    if action.goal.agreement_id != audit.agreement_id:
+        raise DomainError(
+            _("Action %(code)s belongs to another agreement.") % {"code": action.code},
+            field="action",
+        )
+    if applies and complies is None:
+        raise DomainError(
+            _("Say whether the facility complies with %(code)s.") % {"code": action.code},
+            field="complies",
+        )
+    if not applies:
+        if not reason.strip():
+            raise DomainError(
+                _("Say why %(code)s does not apply.") % {"code": action.code}, field="reason"
+            )
+        complies = None
+    item = AuditItem.objects.select_for_update().filter(audit=audit, action=action).first()
+    if item is None:
+        item = AuditItem(audit=audit, action=action, applies=applies)
+    elif version is not None and item.version != version:
+        raise Conflict(
+            _(
+                "Someone else changed item %(code)s meanwhile (now: applies %(applies)s, "
+                "complies %(complies)s). Reload and try again."
+            )
+            % {"code": action.code, "applies": item.applies, "complies": item.complies}
+        )
+    else:
+        item.version += 1
+    item.applies, item.complies = applies, complies
+    item.reason, item.evidence, item.observation = reason.strip(), evidence, observation
+    save_attributed(item, acting_user=acting_user, reason="recorded")
+    return item
+
+
+@transaction.atomic
+def audit_submit(*, acting_user, audit: Audit, correction_deadline: dt.date | None = None) -> Audit:
+    from limpia.agreements.figures import audit_outcome
+
+    audit = (
+        Audit.objects.select_for_update(of=("self",))
+        .select_related("agreement", "facility__company", "auditor")
+        .get(pk=audit.pk)
+    )
+    require_perm(acting_user, "agreements.record_audit", audit)
+    if audit.status != AuditStatus.OPEN:
+        raise IllegalTransition(_("This audit has already been submitted."))
+    recorded = set(audit.items.values_list("action_id", flat=True))
+    if audit.audit_type != AuditType.CORRECTION:
+        expected = applicable_actions(audit.agreement, audit.facility.company)
+        missing = [a.code for a in expected if a.pk not in recorded]
+        if missing:
+            raise DomainError(
+                _("Items not yet recorded: %(codes)s.") % {"codes": ", ".join(missing)},
+                field="items",
+            )
+    elif not recorded:
+        raise DomainError(_("Record the re-verified items first."), field="items")
+    audit.status, audit.submitted_at = AuditStatus.SUBMITTED, timezone.now()
+    fields = ["status", "submitted_at"]
+    if audit.audit_type == AuditType.FINAL:
+        outcome = audit_outcome(audit)
+        if outcome == "correction":
+            audit.correction_deadline = correction_deadline or (
+                audit.audit_date + dt.timedelta(days=audit.agreement.correction_days)
+            )
+            fields.append("correction_deadline")
+        elif correction_deadline is not None:
+            raise DomainError(
+                _("A correction deadline is set only when corrections are allowed."),
+                field="correction_deadline",
+            )
+    save_attributed(audit, acting_user=acting_user, update_fields=fields, reason="submitted")
+    return audit
+
+
+@transaction.atomic
+def correction_validate(*, acting_user, audit: Audit) -> Audit:
+    """The coordinator validates a correction re-verification submitted in time."""
+    audit = (
+        Audit.objects.select_for_update(of=("self",))
+        .select_related("agreement", "corrects")
+        .get(pk=audit.pk)
+    )
+    require_perm(acting_user, "agreements.validate_correction", audit.agreement)
+    if audit.audit_type != AuditType.CORRECTION or audit.status != AuditStatus.SUBMITTED:
+        raise IllegalTransition(_("Only a submitted correction re-verification is validated."))
+    deadline = audit.corrects.correction_deadline
+    if deadline and audit.audit_date > deadline:
+        raise DomainError(
+            _("The re-verification on %(date)s is after the correction deadline %(deadline)s.")
+            % {"date": audit.audit_date, "deadline": deadline},
+            field="audit_date",
+        )
+    audit.validated_at, audit.validated_by = timezone.now(), acting_user
+    save_attributed(
+        audit,
+        acting_user=acting_user,
+        update_fields=["validated_at", "validated_by"],
+        reason="validated",
+    )
+    return audit
+
+
+# ---------------------------------------------------------------- certification
+
+
+@transaction.atomic
+def consultation_open(
+    *, acting_user, agreement: Agreement, facility: Facility, consulted_on: dt.date
+) -> Consultation:
+    from limpia.agreements.figures import certification_eligibility
+
+    require_perm(acting_user, "agreements.consult_regulators", agreement)
+    if certification_eligibility(agreement, facility) != "eligible":
+        raise IllegalTransition(
+            _("Facility %(code)s is not eligible for certification.") % {"code": facility.code}
+        )
+    consultation, created = Consultation.objects.get_or_create(
+        agreement=agreement,
+        facility=facility,
+        defaults={"consulted_on": consulted_on, "opened_by": acting_user},
+    )
+    if not created:
+        raise DomainError(_("The regulators have already been consulted."), field="facility")
+    return consultation
+
+
+@transaction.atomic
+def consultation_answer(
+    *,
+    acting_user,
+    consultation: Consultation,
+    signatory,
+    objects_to: bool,
+    reason: str = "",
+    answered_on: dt.date,
+) -> ConsultationAnswer:
+    require_perm(acting_user, "agreements.answer_consultation", consultation.agreement)
+    if signatory.agreement_id != consultation.agreement_id or signatory.role != "regulator":
+        raise DomainError(_("Only the agreement's regulators answer."), field="signatory")
+    if objects_to and not reason.strip():
+        raise DomainError(_("An objection needs its reason."), field="reason")
+    window_end = consultation.consulted_on + dt.timedelta(
+        days=consultation.agreement.objection_days
+    )
+    if answered_on > window_end:
+        raise DomainError(
+            _("The consultation window closed on %(date)s.") % {"date": window_end},
+            field="answered_on",
+        )
+    answer, _created = ConsultationAnswer.objects.update_or_create(
+        consultation=consultation,
+        signatory=signatory,
+        defaults={
+            "objects_to": objects_to,
+            "reason": reason.strip(),
+            "answered_on": answered_on,
+            "answered_by": acting_user,
+        },
+    )
+    return answer
+
+
+def _certificate_code(agreement: Agreement, facility: Facility, issued_on: dt.date) -> str:
+    base = f"{agreement.code}-{facility.code}-{issued_on.year}".upper().replace(" ", "")
+    code, n = base, 1
+    while Certificate.objects.filter(code=code).exists():
+        n += 1
+        code = f"{base}-{n}"
+    return code
+
+
+@transaction.atomic
+def certificate_issue(
+    *, acting_user, agreement: Agreement, facility: Facility, issued_on: dt.date
+) -> Certificate:
+    from limpia.agreements.figures import certification_eligibility, consultation_state
+    from limpia.compliance import CertificationSettings, certificate_valid_until
+
+    require_perm(acting_user, "agreements.issue_certificate", agreement)
+    if certification_eligibility(agreement, facility) != "eligible":
+        raise IllegalTransition(
+            _("Facility %(code)s is not eligible for certification.") % {"code": facility.code}
+        )
+    consultation = Consultation.objects.filter(agreement=agreement, facility=facility).first()
+    if consultation is None:
+        raise IllegalTransition(_("Consult the regulators before issuing the certificate."))
+    state, reasons = consultation_state(consultation, today=issued_on)
+    if state == "objected":
+        raise IllegalTransition(
+            _("A regulator objected: %(reasons)s") % {"reasons": "; ".join(reasons)}
+        )
+    if state != "cleared":
+        raise IllegalTransition(
+            _("The regulators' consultation is still open (state: %(state)s).") % {"state": state}
+        )
+    if Certificate.objects.filter(agreement=agreement, facility=facility).exists():
+        raise DomainError(_("This facility already has its certificate."), field="facility")
+    final = (
+        Audit.objects.filter(
+            agreement=agreement,
+            facility=facility,
+            audit_type=AuditType.FINAL,
+            status=AuditStatus.SUBMITTED,
+        )
+        .order_by("-audit_date")
+        .first()
+    )
+    settings = CertificationSettings(validity_years=agreement.validity_years)
+    certificate = Certificate(
+        code=_certificate_code(agreement, facility, issued_on),
+        agreement=agreement,
+        facility=facility,
+        final_audit=final,
+        issued_on=issued_on,
+        valid_until=certificate_valid_until(issued_on, settings),
+        issued_by=acting_user,
+    )
+    certificate.signature = certificate_signature(certificate)
+    save_attributed(certificate, acting_user=acting_user, reason="issued")
+    return certificate
+
+
+def certificate_payload(certificate: Certificate) -> dict:
+    """The canonical content the signature covers."""
+    facility = certificate.facility
+    return {
+        "code": certificate.code,
+        "agreement": certificate.agreement.code,
+        "facility": facility.code,
+        "company_tax_id": facility.company.tax_id,
+        "company_country": facility.company.country_id,
+        "issued_on": certificate.issued_on,
+        "valid_until": certificate.valid_until,
+    }
+
+
+def certificate_signature(certificate: Certificate) -> str:
+    from limpia.core.signing import sign
+
+    return sign(certificate_payload(certificate))
+
+
+@transaction.atomic
+def certificate_revoke(
+    *, acting_user, certificate: Certificate, on: dt.date, reason: str
+) -> Certificate:
+    require_perm(acting_user, "agreements.revoke_certificate", certificate.agreement)
+    if certificate.revoked_on:
+        raise IllegalTransition(_("This certificate is already revoked."))
+    if not reason.strip():
+        raise DomainError(_("Say why the certificate is revoked."), field="reason")
+    certificate.revoked_on, certificate.revocation_reason = on, reason.strip()
+    save_attributed(
+        certificate,
+        acting_user=acting_user,
+        update_fields=["revoked_on", "revocation_reason"],
+        reason="revoked",
+    )
+    return certificate
+
+
+# ---------------------------------------------------------------- impacts
+
+
+@transaction.atomic
+def impact_record(
+    *,
+    acting_user,
+    agreement: Agreement,
+    facility: Facility,
+    metric: str,
+    year: int,
+    value: Decimal,
+    unit: str,
+    is_baseline: bool = False,
+) -> Impact:
+    """A facility's yearly impact value, converted to the metric's canonical unit.
+
+    Money (investment, savings) keeps its currency; production keeps the unit the facility
+    first reported it in, and later values are converted to it.
+    """
+    from limpia.core import units
+
+    require_perm(
+        acting_user, "agreements.record_impact", Impact(agreement=agreement, facility=facility)
+    )
+    if not Adhesion.objects.filter(agreement=agreement, facility=facility).exists():
+        raise DomainError(
+            _("Facility %(code)s has not adhered to this agreement.") % {"code": facility.code},
+            field="facility",
+        )
+    if metric in units.MONEY_METRICS:
+        amount = units.Money(Decimal(value), unit)  # validates the ISO 4217 code
+        canonical_value, canonical = amount.amount, amount.currency
+    else:
+        canonical = None
+        if metric == "production":
+            first = Impact.objects.filter(facility=facility, metric="production").first()
+            canonical = first.unit if first else units.normalize_unit(unit, metric)
+        canonical_value = units.to_canonical(metric, value, unit, canonical_unit=canonical)
+        canonical = canonical or units.IMPACT_METRICS[metric][0]
+    impact, _created = Impact.objects.update_or_create(
+        agreement=agreement,
+        facility=facility,
+        metric=metric,
+        year=year,
+        defaults={
+            "value": canonical_value,
+            "unit": canonical,
+            "entered_value": value,
+            "entered_unit": unit,
+            "is_baseline": is_baseline,
+        },
+    )
+    return impact
