@@ -350,3 +350,27 @@ class ImpactSerializer(serializers.ModelSerializer):
             "entered_unit",
         ]
         read_only_fields = ["value", "unit"]
+
+
+class ConsultationOpenSerializer(serializers.Serializer):
+    agreement = serializers.SlugRelatedField(slug_field="slug", queryset=Agreement.objects.all())
+    facility = serializers.SlugRelatedField(slug_field="code", queryset=Facility.objects.all())
+    consulted_on = serializers.DateField()
+
+
+class ConsultationAnswerSerializer(serializers.Serializer):
+    signatory = serializers.IntegerField(help_text="the regulator signatory's id")
+    objects_to = serializers.BooleanField()
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=4000)
+    answered_on = serializers.DateField()
+
+
+class ConsultationSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    agreement = serializers.CharField()
+    facility = serializers.CharField()
+    consulted_on = serializers.DateField()
+    state = serializers.ChoiceField(
+        choices=["open", "cleared", "objected", "expired_without_answer"]
+    )
+    objections = serializers.ListField(child=serializers.CharField())

@@ -2,7 +2,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from limpia.api import views
+from limpia.api import agreements, views
 
 router = DefaultRouter()
 router.register("plans", views.PlanViewSet, basename="plan")
@@ -15,6 +15,15 @@ router.register("countries", views.CountryViewSet, basename="country")
 router.register("subdivisions", views.SubdivisionViewSet, basename="subdivision")
 router.register("subregions", views.SubregionViewSet, basename="subregion")
 router.register("sectors", views.SectorViewSet, basename="sector")
+router.register("agreements", agreements.AgreementViewSet, basename="agreement")
+router.register("companies", agreements.CompanyViewSet, basename="company")
+router.register("facilities", agreements.FacilityViewSet, basename="facility")
+router.register("adhesions", agreements.AdhesionViewSet, basename="adhesion")
+router.register("audits", agreements.AuditViewSet, basename="audit")
+router.register("consultations", agreements.ConsultationViewSet, basename="consultation")
+router.register("certificates", agreements.CertificateViewSet, basename="certificate")
+router.register("impacts", agreements.ImpactViewSet, basename="impact")
+router.register("registry", agreements.ExpertViewSet, basename="expert")
 
 app_name = "api"
 urlpatterns = [

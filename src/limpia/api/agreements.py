@@ -1,0 +1,454 @@
+"""API v1 for Clean Production Agreements, certificates and the registry: thin over services."""
+
+from django.db.models import Count, Q
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+
+from limpia.access.rules import agreements_visible_to, audits_visible_to
+from limpia.agreements import figures, services
+from limpia.agreements.models import (
+    Action,
+    Adhesion,
+    Agreement,
+    Audit,
+    AuditType,
+    Certificate,
+    Company,
+    Consultation,
+    Facility,
+    Impact,
+)
+from limpia.api import agreement_serializers as s
+from limpia.core.errors import DomainError
+from limpia.core.signing import verify
+from limpia.registry.models import Expert
+
+
+def _agreements(user):
+    certified = Count("certificates", distinct=True)
+    adhered = Count("adhesions", filter=Q(adhesions__withdrawn_on__isnull=True), distinct=True)
+    return (
+        agreements_visible_to(user, Agreement.objects.all())
+        .for_listing()
+        .annotate(adhered_facilities=adhered, certified_facilities=certified)
+    )
+
+
+class AgreementViewSet(viewsets.ReadOnlyModelViewSet):
+    lookup_field = "slug"
+    filterset_fields = ["stage", "country", "sectors__code"]
+
+    def get_queryset(self):
+        queryset = _agreements(self.request.user)
+        if self.action == "retrieve":
+            queryset = queryset.prefetch_related(
+                "signatories__organization", "goals__actions", "stage_changes__changed_by"
+            )
+        return queryset
+
+    def get_serializer_class(self):
+        return s.AgreementSerializer if self.action == "retrieve" else s.AgreementListSerializer
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        reports = figures.consolidated_many(page)
+        data = s.AgreementListSerializer(page, many=True, context={"reports": reports}).data
+        return self.get_paginated_response(data)
+
+    def retrieve(self, request, *args, **kwargs):
+        agreement = self.get_object()
+        reports = {agreement.pk: figures.consolidated(agreement)}
+        return Response(s.AgreementSerializer(agreement, context={"reports": reports}).data)
+
+    @extend_schema(request=s.StageChangeRequestSerializer, responses=s.AgreementSerializer)
+    @action(detail=True, methods=["post"])
+    def stage(self, request, slug=None):
+        """Move the agreement to its next stage, or cancel it (coordinators)."""
+        body = s.StageChangeRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        services.agreement_change_stage(
+            acting_user=request.user, agreement=self.get_object(), **body.validated_data
+        )
+        return self.retrieve(request)
+
+    @extend_schema(request=s.ExtensionRequestSerializer, responses=s.AgreementSerializer)
+    @action(detail=True, methods=["post"])
+    def extend(self, request, slug=None):
+        body = s.ExtensionRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        services.agreement_extend(
+            acting_user=request.user, agreement=self.get_object(), **body.validated_data
+        )
+        return self.retrieve(request)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("audit", str, enum=["final", "intermediate", "maintenance"])]
+    )
+    @action(detail=True)
+    def compliance(self, request, slug=None):
+        """The consolidated report: the agreement's figure, then per facility, company, goal
+        and action (fractions; null when not assessable)."""
+        audit_type = request.query_params.get("audit", AuditType.FINAL)
+        if audit_type not in (AuditType.FINAL, AuditType.INTERMEDIATE, AuditType.MAINTENANCE):
+            raise DomainError("audit must be final, intermediate or maintenance.", field="audit")
+        report = figures.consolidated(self.get_object(), audit_type)
+        return Response(
+            {
+                "audit": audit_type,
+                "compliance": s.fraction(report.compliance),
+                "facilities": [
+                    {
+                        "facility_code": f.facility_code,
+                        "tax_id": f.company_tax_id,
+                        "compliance": s.fraction(f.compliance),
+                        "applicable": f.applicable,
+                        "complying": f.complying,
+                    }
+                    for f in report.facilities
+                ],
+                "companies": [
+                    {
+                        "tax_id": c.tax_id,
+                        "compliance": s.fraction(c.compliance),
+                        "facilities": c.facilities,
+                    }
+                    for c in report.companies
+                ],
+                "goals": [
+                    {"code": g.code, "compliance": s.fraction(g.compliance)} for g in report.goals
+                ],
+                "actions": [
+                    {
+                        "code": a.code,
+                        "goal": a.goal_code,
+                        "compliance": s.fraction(a.compliance),
+                        "applicable_facilities": a.applicable_facilities,
+                        "complying_facilities": a.complying_facilities,
+                    }
+                    for a in report.actions
+                ],
+            }
+        )
+
+    @action(detail=True)
+    def late(self, request, slug=None):
+        """Facilities with overdue actions (coordinators)."""
+        agreement = self.get_object()
+        if not request.user.has_perm("agreements.change_agreement", agreement):
+            raise DomainError(
+                "Only the agreement's coordinators see who is late.",
+                field=None,
+                code="permission_denied",
+            )
+        rows = services.late_facilities(agreement, today=timezone.localdate())
+        return Response(
+            [
+                {
+                    "facility_code": r["facility"].code,
+                    "overdue_actions": r["overdue_actions"],
+                    "last_report": r["last_report"],
+                }
+                for r in rows
+            ]
+        )
+
+    @action(detail=True)
+    def impacts(self, request, slug=None):
+        """Impact totals per metric and year, absolute and per unit of production."""
+        from limpia.agreements.impacts import aggregate
+
+        return Response(aggregate(self.get_object()))
+
+
+class CompanyViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    serializer_class = s.CompanySerializer
+    filterset_fields = ["country", "size", "tax_id"]
+
+    def get_queryset(self):
+        visible = agreements_visible_to(self.request.user, Agreement.objects.all())
+        return (
+            Company.objects.filter(
+                Q(facilities__adhesions__agreement__in=visible)
+                | Q(roles__user=self.request.user.pk)
+            )
+            .distinct()
+            .select_related("sector")
+        )
+
+    def perform_create(self, serializer):
+        from limpia.core.models import Country
+
+        data = serializer.validated_data
+        country = get_object_or_404(Country, code=data["country_id"])
+        serializer.instance = services.company_register(
+            acting_user=self.request.user,
+            country=country,
+            tax_id=data["tax_id"],
+            name=data["name"],
+            size=data["size"],
+        )
+
+
+class FacilityViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = s.FacilitySerializer
+    lookup_field = "code"
+    filterset_fields = ["company__tax_id", "subdivision"]
+
+    def get_queryset(self):
+        visible = agreements_visible_to(self.request.user, Agreement.objects.all())
+        return (
+            Facility.objects.filter(adhesions__agreement__in=visible)
+            .distinct()
+            .select_related("company")
+        )
+
+
+class AdhesionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    serializer_class = s.AdhesionSerializer
+    filterset_fields = ["agreement__slug", "facility__code"]
+
+    def get_queryset(self):
+        visible = agreements_visible_to(self.request.user, Agreement.objects.all())
+        return Adhesion.objects.filter(agreement__in=visible).select_related(
+            "agreement", "facility"
+        )
+
+    def perform_create(self, serializer):
+        data = serializer.validated_data
+        serializer.instance = services.facility_adhere(
+            acting_user=self.request.user,
+            agreement=data["agreement"],
+            facility=data["facility"],
+            adhered_on=data["adhered_on"],
+            exception_reason=data.get("exception_reason", ""),
+        )
+
+    @extend_schema(request=s.WithdrawalSerializer, responses=s.AdhesionSerializer)
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request, pk=None):
+        body = s.WithdrawalSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        adhesion = services.adhesion_withdraw(
+            acting_user=request.user, adhesion=self.get_object(), **body.validated_data
+        )
+        return Response(s.AdhesionSerializer(adhesion).data)
+
+
+class AuditViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = s.AuditSerializer
+    filterset_fields = ["agreement__slug", "facility__code", "audit_type", "status"]
+
+    def get_queryset(self):
+        queryset = Audit.objects.for_listing().prefetch_related("items__action__goal")
+        return audits_visible_to(self.request.user, queryset)
+
+    @extend_schema(request=s.AuditOpenSerializer, responses={201: s.AuditSerializer})
+    def create(self, request):
+        """Assign an audit of one facility to a registered auditor (coordinators)."""
+        body = s.AuditOpenSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        audit = services.audit_open(acting_user=request.user, **body.validated_data)
+        return Response(s.AuditSerializer(audit).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.AuditItemRequestSerializer, responses=s.AuditItemSerializer)
+    @action(detail=True, methods=["post"])
+    def items(self, request, pk=None):
+        """Record one item (the assigned auditor); send `version` to detect lost updates."""
+        audit = self.get_object()
+        body = s.AuditItemRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = dict(body.validated_data)
+        action_obj = Action.objects.filter(
+            goal__agreement_id=audit.agreement_id, code=data.pop("action")
+        ).first()
+        if action_obj is None:
+            raise DomainError("No such action in this agreement.", field="action")
+        item = services.audit_item_record(
+            acting_user=request.user, audit=audit, action=action_obj, **data
+        )
+        return Response(s.AuditItemSerializer(item).data)
+
+    @extend_schema(request=s.AuditSubmitSerializer, responses=s.AuditSerializer)
+    @action(detail=True, methods=["post"])
+    def submit(self, request, pk=None):
+        body = s.AuditSubmitSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        audit = services.audit_submit(
+            acting_user=request.user, audit=self.get_object(), **body.validated_data
+        )
+        return Response(s.AuditSerializer(audit).data)
+
+    @extend_schema(request=None, responses=s.AuditSerializer)
+    @action(detail=True, methods=["post"])
+    def validate(self, request, pk=None):
+        """Validate a correction re-verification (coordinators)."""
+        audit = services.correction_validate(acting_user=request.user, audit=self.get_object())
+        return Response(s.AuditSerializer(audit).data)
+
+
+def _certificate_queryset():
+    return Certificate.objects.for_listing().select_related("facility__company__country")
+
+
+class CertificateViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = s.CertificateSerializer
+    lookup_field = "code"
+    lookup_value_regex = "[^/]+"
+    filterset_fields = ["agreement__slug", "facility__code"]
+    permission_classes = [AllowAny]
+
+    def get_queryset(self):
+        return _certificate_queryset()
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "states": self._states}
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        self._states = figures.certificate_states(page, today=timezone.localdate())
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def retrieve(self, request, *args, **kwargs):
+        certificate = self.get_object()
+        self._states = figures.certificate_states([certificate], today=timezone.localdate())
+        return Response(self.get_serializer(certificate).data)
+
+    @extend_schema(request=s.CertificateIssueSerializer, responses={201: s.CertificateSerializer})
+    def create(self, request):
+        """Issue a certificate to an eligible facility once the regulators are cleared."""
+        if not request.user.is_authenticated:
+            raise DomainError("Log in to issue certificates.", code="permission_denied")
+        body = s.CertificateIssueSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        certificate = services.certificate_issue(acting_user=request.user, **body.validated_data)
+        self._states = figures.certificate_states([certificate], today=timezone.localdate())
+        return Response(self.get_serializer(certificate).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.RevocationSerializer, responses=s.CertificateSerializer)
+    @action(detail=True, methods=["post"])
+    def revoke(self, request, code=None):
+        if not request.user.is_authenticated:
+            raise DomainError("Log in to revoke certificates.", code="permission_denied")
+        body = s.RevocationSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        certificate = services.certificate_revoke(
+            acting_user=request.user, certificate=self.get_object(), **body.validated_data
+        )
+        return self.retrieve(request, code=certificate.code)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("signature", str, description="as printed in the QR code")],
+        responses=s.VerificationSerializer,
+    )
+    @action(detail=True)
+    def verify(self, request, code=None):
+        """Anyone can check a certificate: is it genuine, and what is its status today?"""
+        certificate = self.get_object()
+        return Response(verification(certificate, request.query_params.get("signature")))
+
+
+def verification(certificate: Certificate, signature: str | None) -> dict:
+    """What a verification page or request answers about a certificate."""
+    state = figures.certificate_state(certificate, today=timezone.localdate())
+    payload = services.certificate_payload(certificate)
+    stored_ok = verify(payload, certificate.signature)
+    presented_ok = signature is None or verify(payload, signature)
+    return {
+        "code": certificate.code,
+        "genuine": stored_ok and presented_ok,
+        "status": state.status,
+        "status_reason": state.reason,
+        "facility": certificate.facility.name,
+        "company": certificate.facility.company.name,
+        "tax_id": certificate.facility.company.tax_id,
+        "agreement": str(certificate.agreement),
+        "issued_on": certificate.issued_on,
+        "valid_until": certificate.valid_until,
+    }
+
+
+class ExpertViewSet(viewsets.ReadOnlyModelViewSet):
+    """The public registry: auditors and specialists registered today."""
+
+    serializer_class = s.ExpertSerializer
+    lookup_field = "auditor_id"
+    filterset_fields = ["kind", "country"]
+    permission_classes = [AllowAny]
+
+    def get_queryset(self):
+        return Expert.objects.public_list(timezone.localdate())
+
+
+class ImpactViewSet(mixins.CreateModelMixin, viewsets.GenericViewSet):
+    serializer_class = s.ImpactSerializer
+    queryset = Impact.objects.none()
+
+    def perform_create(self, serializer):
+        data = serializer.validated_data
+        serializer.instance = services.impact_record(
+            acting_user=self.request.user,
+            agreement=data["agreement"],
+            facility=data["facility"],
+            metric=data["metric"],
+            year=data["year"],
+            value=data["entered_value"],
+            unit=data["entered_unit"],
+            is_baseline=data.get("is_baseline", False),
+        )
+
+
+class ConsultationViewSet(viewsets.GenericViewSet):
+    queryset = Consultation.objects.select_related("agreement", "facility")
+
+    @extend_schema(request=s.ConsultationOpenSerializer, responses={201: s.ConsultationSerializer})
+    def create(self, request):
+        """Consult the agreement's regulators on an eligible facility (coordinators)."""
+        body = s.ConsultationOpenSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        consultation = services.consultation_open(acting_user=request.user, **body.validated_data)
+        return Response(consultation_data(consultation), status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses=s.ConsultationSerializer)
+    def retrieve(self, request, pk=None):
+        consultation = self.get_object()
+        if not request.user.has_perm("agreements.view_consultation", consultation):
+            raise DomainError("Not allowed.", code="permission_denied")
+        return Response(consultation_data(consultation))
+
+    @extend_schema(request=s.ConsultationAnswerSerializer, responses=s.ConsultationSerializer)
+    @action(detail=True, methods=["post"])
+    def answer(self, request, pk=None):
+        """A regulator objects (with its reason) or declares no objection."""
+        consultation = self.get_object()
+        body = s.ConsultationAnswerSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        signatory = consultation.agreement.signatories.filter(pk=data["signatory"]).first()
+        if signatory is None:
+            raise DomainError("No such signatory in this agreement.", field="signatory")
+        services.consultation_answer(
+            acting_user=request.user,
+            consultation=consultation,
+            signatory=signatory,
+            objects_to=data["objects_to"],
+            reason=data.get("reason", ""),
+            answered_on=data["answered_on"],
+        )
+        return Response(consultation_data(consultation))
+
+
+def consultation_data(consultation: Consultation) -> dict:
+    state, reasons = figures.consultation_state(consultation, today=timezone.localdate())
+    return {
+        "id": consultation.pk,
+        "agreement": consultation.agreement.slug,
+        "facility": consultation.facility.code,
+        "consulted_on": consultation.consulted_on,
+        "state": state,
+        "objections": reasons,
+    }
