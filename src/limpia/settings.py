@@ -152,6 +152,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "PlanStatusEnum": "limpia.plans.models.PlanStatus",
         "MeasurementStatusEnum": "limpia.plans.models.MeasurementStatus",
+        "AgreementStageEnum": "limpia.agreements.models.Stage",
     },
 }
 
