@@ -43,15 +43,28 @@ def env_int(name: str, default: int) -> int:
         raise ConfigurationError(f"{name} must be an integer, not {value!r}") from None
 
 
-def env_list(name: str, default: list[str]) -> list[str]:
+def env_list(name: str, default: list[str], *, allow_empty: bool = True) -> list[str]:
     value = os.environ.get(name)
     if value is None:
         return default
-    return [item.strip() for item in value.split(",") if item.strip()]
+    items = [item.strip() for item in value.split(",") if item.strip()]
+    if not items and not allow_empty:
+        raise ConfigurationError(f"{name} is set but empty; list at least one value")
+    return items
+
+
+def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = (os.environ.get(name) or default).strip()
+    if value.upper() in choices:
+        return value.upper()
+    raise ConfigurationError(f"{name} must be one of {', '.join(choices)}, not {value!r}")
 
 
 def env_path(name: str, default: str) -> Path:
     return Path(os.environ.get(name) or default).expanduser().resolve()
+
+
+SUPPORTED_ENGINES = ("django.db.backends.postgresql", "django.db.backends.sqlite3")
 
 
 def database_config(url: str | None, data_dir: Path) -> dict:
@@ -72,14 +85,16 @@ def database_config(url: str | None, data_dir: Path) -> dict:
         config = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
     except Exception as exc:  # the library raises several kinds for a malformed URL
         raise ConfigurationError(f"DATABASE_URL could not be parsed: {exc}") from None
-    if not config.get("ENGINE"):
+    if config.get("ENGINE") not in SUPPORTED_ENGINES:
+        scheme = url.split(":", 1)[0]
         raise ConfigurationError(
-            f"DATABASE_URL has an unsupported scheme: {url.split(':', 1)[0]!r}"
+            f"DATABASE_URL has an unsupported scheme {scheme!r}: use postgres:// (or leave it "
+            "unset for the embedded SQLite database)"
         )
     return config
 
 
-def secret_key(data_dir: Path, debug: bool) -> str:
+def secret_key(data_dir: Path, debug: bool, *, shared_database: bool = False) -> str:
     """LIMPIA_SECRET_KEY, else a key generated once and kept in the data directory.
 
     Several servers behind a load balancer must share LIMPIA_SECRET_KEY; the file fallback
@@ -90,6 +105,12 @@ def secret_key(data_dir: Path, debug: bool) -> str:
         if len(value) < 32 and not debug:
             raise ConfigurationError("LIMPIA_SECRET_KEY must be at least 32 characters long")
         return value
+    if shared_database and not debug:
+        raise ConfigurationError(
+            "LIMPIA_SECRET_KEY must be set when DATABASE_URL is: servers sharing a database "
+            "must share one key (a key generated per server would break sessions and "
+            "certificate signatures)"
+        )
     key_file = data_dir / "secret_key"
     if key_file.exists():
         return key_file.read_text().strip()

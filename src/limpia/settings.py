@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from limpia.conf import (
     database_config,
     env_bool,
+    env_choice,
     env_int,
     env_list,
     env_path,
@@ -17,8 +18,10 @@ from limpia.conf import (
 PACKAGE_DIR = Path(__file__).resolve().parent
 DATA_DIR = env_path("LIMPIA_DATA_DIR", "./var")
 DEBUG = env_bool("LIMPIA_DEBUG", False)
-SECRET_KEY = secret_key(DATA_DIR, DEBUG)
-ALLOWED_HOSTS = env_list("LIMPIA_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
+SECRET_KEY = secret_key(DATA_DIR, DEBUG, shared_database=bool(env_str("DATABASE_URL")))
+ALLOWED_HOSTS = env_list(
+    "LIMPIA_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"], allow_empty=False
+)
 CSRF_TRUSTED_ORIGINS = env_list("LIMPIA_CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
@@ -130,8 +133,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("LIMPIA_MAX_REQUEST_BYTES", 5 * 1024 * 102
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
+        # Token first, so that an anonymous write is answered 401 with WWW-Authenticate.
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["limpia.api.permissions.RulesPermission"],
     "DEFAULT_PAGINATION_CLASS": "limpia.api.pagination.Pagination",
@@ -160,5 +164,10 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("LIMPIA_LOG_LEVEL", "INFO")},
+    "root": {
+        "handlers": ["console"],
+        "level": env_choice(
+            "LIMPIA_LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+        ),
+    },
 }

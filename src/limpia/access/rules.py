@@ -69,11 +69,27 @@ def is_public_plan(user, obj) -> bool:
 
 
 def _indicator_organization_ids(indicator) -> set[int]:
+    """The organizations that report on an indicator.
+
+    Its reporting organization if it names one; else the organizations responsible for its
+    node, or, when the node names none (an objective whose actions name them), for the nodes
+    under it; a plan-level indicator belongs to the lead organizations of the plan's nodes.
+    """
+    from limpia.plans.models import NodeResponsibility
+
     if indicator.organization_id:
         return {indicator.organization_id}
-    if indicator.node_id:
-        return set(indicator.node.responsibilities.values_list("organization_id", flat=True))
-    return set()
+    responsibilities = NodeResponsibility.objects.filter(node__plan_id=indicator.plan_id)
+    if indicator.node_id is None:
+        return set(responsibilities.filter(role="lead").values_list("organization_id", flat=True))
+    rows = list(responsibilities.values_list("node_id", "organization_id"))
+    own = {org for node_id, org in rows if node_id == indicator.node_id}
+    if own:
+        return own
+    from limpia.plans.services import _subtree_ids
+
+    subtree = set(_subtree_ids(indicator.node))
+    return {org for node_id, org in rows if node_id in subtree}
 
 
 @rules.predicate

@@ -47,6 +47,15 @@ def exception_handler(exc, context):
             },
             status=status.HTTP_409_CONFLICT,
         )
+    if isinstance(exc, exceptions.ParseError):
+        return Response(
+            {
+                "detail": _("The request body could not be read: %(error)s")
+                % {"error": exc.detail},
+                "code": "parse_error",
+            },
+            status=status.HTTP_400_BAD_REQUEST,
+        )
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):

@@ -55,6 +55,9 @@ class PlanSerializer(serializers.ModelSerializer):
         slug_field="slug", queryset=Plan.objects.all(), allow_null=True, required=False
     )
     status_changed_by = serializers.StringRelatedField(read_only=True)
+    level_names = serializers.ListField(
+        child=serializers.CharField(max_length=80), max_length=12, required=False
+    )
 
     def validate(self, attrs):
         if "jurisdiction" in attrs:
@@ -206,6 +209,15 @@ class MeasurementSerializer(serializers.ModelSerializer):
             "reviewed_at",
             "review_note",
         ]
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        if request is None or not request.user.is_authenticated:
+            # Who reported and reviewed is kept and shown to signed-in users, not published.
+            for field in ("created_by", "submitted_by", "reviewed_by"):
+                data[field] = None
+        return data
 
 
 class ReturnSerializer(serializers.Serializer):

@@ -7,7 +7,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.authtoken.models import Token
 from rest_framework.decorators import action, api_view, permission_classes
-from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
@@ -233,7 +233,16 @@ class MeasurementViewSet(
         )
 
     def perform_update(self, serializer):
-        data = {**s.MeasurementSerializer(serializer.instance).data, **serializer.validated_data}
+        current = serializer.instance
+        data = {
+            "date": current.date,
+            "value": current.value,
+            "text": current.text,
+            "disaggregation": current.disaggregation,
+            "comment": current.comment,
+            "evidence_url": current.evidence_url,
+            **serializer.validated_data,
+        }
         serializer.instance = services.measurement_update(
             acting_user=self.request.user, measurement=serializer.instance, **self._fields(data)
         )
@@ -242,7 +251,9 @@ class MeasurementViewSet(
         measurement = service(
             acting_user=self.request.user, measurement=self.get_object(), **kwargs
         )
-        return Response(s.MeasurementSerializer(measurement).data)
+        return Response(
+            s.MeasurementSerializer(measurement, context=self.get_serializer_context()).data
+        )
 
     @extend_schema(request=None, responses=s.MeasurementSerializer)
     @action(detail=True, methods=["post"])
@@ -273,6 +284,6 @@ def obtain_token(request):
         request, username=body.validated_data["username"], password=body.validated_data["password"]
     )
     if user is None or not user.is_active:
-        raise AuthenticationFailed(_("Unknown username or wrong password."))
+        raise ValidationError({"password": [_("Unknown username or wrong password.")]})
     token, _created = Token.objects.get_or_create(user=user)
     return Response({"token": token.key}, status=status.HTTP_200_OK)

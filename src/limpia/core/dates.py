@@ -1,4 +1,5 @@
 import datetime as dt
+import re
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -6,6 +7,7 @@ from django.utils.translation import gettext as _
 from limpia.core.errors import DomainError
 
 EARLIEST, LATEST = dt.date(1900, 1, 1), dt.date(2200, 12, 31)
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def parse_as_of(value: str | None) -> dt.date:
@@ -13,6 +15,8 @@ def parse_as_of(value: str | None) -> dt.date:
     if not value:
         return timezone.localdate()
     try:
+        if not ISO_DATE.fullmatch(value.strip()):
+            raise ValueError(value)
         parsed = dt.date.fromisoformat(value.strip())
     except ValueError:
         raise DomainError(

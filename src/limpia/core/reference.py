@@ -68,19 +68,26 @@ def load_subdivisions() -> int:
 
 def load_subregions() -> int:
     entries = yaml.safe_load((DATA / "subregions.yaml").read_text(encoding="utf-8"))
+    changed = 0
     for entry in entries:
-        subregion, _created = Subregion.objects.update_or_create(
-            key=entry["key"],
-            defaults={
-                "name_es": entry["name_es"],
-                "name_en": entry["name_en"],
-                "name_pt": entry.get("name_pt", ""),
-                "source": entry.get("source", ""),
-                "note": entry.get("note", ""),
-            },
-        )
-        subregion.countries.set(entry["countries"])
-    return len(entries)
+        values = {
+            "name_es": entry["name_es"],
+            "name_en": entry["name_en"],
+            "name_pt": entry.get("name_pt", ""),
+            "source": entry.get("source", ""),
+            "note": entry.get("note", ""),
+        }
+        subregion = Subregion.objects.filter(key=entry["key"]).first()
+        if subregion is None:
+            subregion = Subregion.objects.create(key=entry["key"], **values)
+            changed += 1
+        elif any(getattr(subregion, k) != v for k, v in values.items()):
+            Subregion.objects.filter(pk=subregion.pk).update(**values)
+            changed += 1
+        if set(subregion.countries.values_list("code", flat=True)) != set(entry["countries"]):
+            subregion.countries.set(entry["countries"])
+            changed += 1
+    return changed
 
 
 def _isic_english() -> dict:

@@ -1,12 +1,13 @@
 """Back office for plans: tree editing with inlines; every save goes through the services."""
 
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
 from rules.contrib.admin import ObjectPermissionsModelAdminMixin
 from simple_history.admin import SimpleHistoryAdmin
 
 from limpia.access.rules import measurements_visible_to, plans_worked_on_by
-from limpia.core.errors import DomainError
+from limpia.core.errors import DomainError, NotAllowed
 from limpia.plans import services
 from limpia.plans.models import (
     Indicator,
@@ -23,11 +24,22 @@ class ServiceSaveMixin(ObjectPermissionsModelAdminMixin):
     as in the API and the data-entry pages."""
 
     def save_model(self, request, obj, form, change):
+        # The form already ran the model's validation (Node.clean and the rest); what the
+        # service can still refuse here is permission.
         try:
             services.plan_element_save(acting_user=request.user, instance=obj, reason="admin")
+        except NotAllowed as exc:
+            raise PermissionDenied(exc.message) from None
+
+    def delete_model(self, request, obj):
+        try:
+            services.plan_element_delete(acting_user=request.user, instance=obj)
         except DomainError as exc:
-            self.message_user(request, exc.message, level="error")
-            raise
+            raise PermissionDenied(exc.message) from None
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            self.delete_model(request, obj)
 
     def save_formset(self, request, form, formset, change):
         instances = formset.save(commit=False)

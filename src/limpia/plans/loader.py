@@ -418,7 +418,7 @@ def _write_plan(report: LoadReport, data: dict, organizations: dict, errors: lis
                     NodeResponsibility(node=obj, organization_id=org, role=role)
                     for org, role in sorted(wanted)
                 )
-                report.count("updated", "responsibilities")
+                report.count("updated" if current else "created", "responsibilities")
             for i, ind in enumerate(node["indicators"]):
                 kept_indicators.add(_write_indicator(report, plan, obj, ind, i).pk)
             write_nodes(node["children"], obj, depth + 1)

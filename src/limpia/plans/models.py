@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -114,10 +115,31 @@ class Plan(models.Model):
             return str(self.subregion)
         return str(_("Latin America and the Caribbean"))
 
+    def clean(self):
+        errors = {}
+        if self.period_start and self.period_end and self.period_end < self.period_start:
+            errors["period_end"] = _("The period cannot end before it starts.")
+        names = self.level_names
+        if (
+            not isinstance(names, list)
+            or not all(isinstance(n, str) and 0 < len(n) <= 80 for n in names)
+            or len(names) > 12
+        ):
+            errors["level_names"] = _(
+                "Level names are a list of up to 12 names of at most 80 characters."
+            )
+        if self.parent_id and self.parent_id == self.pk:
+            errors["parent"] = _("A plan cannot be its own parent.")
+        if errors:
+            raise ValidationError(errors)
+
     def level_name(self, depth: int) -> str:
         if not self.level_names:
             return ""
         return self.level_names[min(depth, len(self.level_names) - 1)]
+
+
+MAX_TREE_DEPTH = 12
 
 
 class Horizon(models.TextChoices):
@@ -195,6 +217,29 @@ class Node(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.title[:80]}"
+
+    def clean(self):
+        """The parent is in the same plan and not inside this node; sets the depth."""
+        if self.parent_id is None:
+            self.depth = 0
+            return
+        parent = self.parent
+        if parent.plan_id != self.plan_id:
+            raise ValidationError({"parent": _("The parent node belongs to another plan.")})
+        ancestor, depth = parent, 1
+        while ancestor is not None:
+            if self.pk and ancestor.pk == self.pk:
+                raise ValidationError({"parent": _("A node cannot be placed under itself.")})
+            ancestor = ancestor.parent
+            depth += 1
+            if depth > MAX_TREE_DEPTH:
+                raise ValidationError(
+                    {
+                        "parent": _("Plans cannot be deeper than %(n)s levels.")
+                        % {"n": MAX_TREE_DEPTH}
+                    }
+                )
+        self.depth = parent.depth + 1
 
     def level_name(self) -> str:
         return self.level_label or self.plan.level_name(self.depth)
@@ -317,6 +362,10 @@ class Indicator(models.Model):
     def __str__(self) -> str:
         return f"{self.code} {self.name[:80]}"
 
+    def clean(self):
+        if self.node_id and self.node.plan_id != self.plan_id:
+            raise ValidationError({"node": _("The node belongs to another plan.")})
+
 
 class Target(models.Model):
     indicator = models.ForeignKey(Indicator, on_delete=models.CASCADE, related_name="targets")
@@ -341,6 +390,20 @@ class Target(models.Model):
 
     def __str__(self) -> str:
         return f"{self.value} @ {self.due_date}"
+
+    def clean(self):
+        if self.value is None and self.due_date is None and not self.text.strip():
+            raise ValidationError({"value": _("A target needs a value, a due date or its text.")})
+        if (
+            self.due_date
+            and self.indicator_id
+            and Target.objects.filter(indicator_id=self.indicator_id, due_date=self.due_date)
+            .exclude(pk=self.pk)
+            .exists()
+        ):
+            raise ValidationError(
+                {"due_date": _("This indicator already has a target due on that date.")}
+            )
 
 
 class MeasurementStatus(models.TextChoices):
@@ -368,7 +431,8 @@ class MeasurementQuerySet(models.QuerySet):
 
 
 class Measurement(models.Model):
-    indicator = models.ForeignKey(Indicator, on_delete=models.CASCADE, related_name="measurements")
+    # PROTECT: deleting an indicator (or its node or plan) never silently drops measurements.
+    indicator = models.ForeignKey(Indicator, on_delete=models.PROTECT, related_name="measurements")
     date = models.DateField(_("date"))
     value = models.DecimalField(_("value"), max_digits=20, decimal_places=6, null=True, blank=True)
     text = models.TextField(_("reported text"), blank=True)

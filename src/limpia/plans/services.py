@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from limpia.core.dates import EARLIEST
 from limpia.core.errors import DomainError, IllegalTransition
 from limpia.core.services import require_perm, save_attributed
 from limpia.plans.models import (
@@ -40,23 +41,29 @@ PLAN_TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
 }
 
 
-VERB_LABELS = {
-    "submit": gettext_lazy("submit"),
-    "approve": gettext_lazy("approve"),
-    "return": gettext_lazy("return"),
-    "archive": gettext_lazy("archive"),
-    "reopen": gettext_lazy("reopen"),
+REFUSALS = {
+    ("measurement", "submit"): gettext_lazy(
+        "Only a draft or returned measurement can be submitted; this one is “%(status)s”."
+    ),
+    ("measurement", "approve"): gettext_lazy(
+        "Only a submitted measurement can be approved; this one is “%(status)s”."
+    ),
+    ("measurement", "return"): gettext_lazy(
+        "Only a submitted measurement can be returned; this one is “%(status)s”."
+    ),
+    ("plan", "approve"): gettext_lazy(
+        "Only a draft plan can be approved; this one is “%(status)s”."
+    ),
+    ("plan", "archive"): gettext_lazy("This plan is already archived."),
+    ("plan", "reopen"): gettext_lazy("This plan is already a draft."),
 }
 
 
-def _check_transition(table, verb: str, current: str, label) -> str:
+def _check_transition(table, verb: str, current: str, kind: str) -> str:
     sources, target = table[verb]
     if current not in sources:
         status_label = {**dict(MeasurementStatus.choices), **dict(PlanStatus.choices)}[current]
-        raise IllegalTransition(
-            _("Cannot %(verb)s a %(label)s that is %(status)s.")
-            % {"verb": VERB_LABELS[verb], "label": label, "status": status_label}
-        )
+        raise IllegalTransition(REFUSALS[(kind, verb)] % {"status": status_label})
     return target
 
 
@@ -65,6 +72,8 @@ def _clean_measurement_values(
 ) -> tuple[Decimal | None, str]:
     if on > timezone.localdate():
         raise DomainError(_("The date cannot be in the future."), field="date")
+    if on < EARLIEST:
+        raise DomainError(_("The date is too far in the past."), field="date")
     if indicator.kind == IndicatorKind.QUALITATIVE:
         if not text.strip():
             raise DomainError(_("A qualitative indicator needs the reported text."), field="text")
@@ -174,7 +183,7 @@ def measurement_submit(*, acting_user, measurement: Measurement) -> Measurement:
     measurement = _locked(measurement)
     require_perm(acting_user, "plans.submit_measurement", measurement)
     measurement.status = _check_transition(
-        MEASUREMENT_TRANSITIONS, "submit", measurement.status, _("measurement")
+        MEASUREMENT_TRANSITIONS, "submit", measurement.status, "measurement"
     )
     measurement.submitted_at, measurement.submitted_by = timezone.now(), acting_user
     save_attributed(
@@ -191,7 +200,7 @@ def measurement_approve(*, acting_user, measurement: Measurement) -> Measurement
     measurement = _locked(measurement)
     require_perm(acting_user, "plans.review_measurement", measurement)
     measurement.status = _check_transition(
-        MEASUREMENT_TRANSITIONS, "approve", measurement.status, _("measurement")
+        MEASUREMENT_TRANSITIONS, "approve", measurement.status, "measurement"
     )
     measurement.reviewed_at, measurement.reviewed_by = timezone.now(), acting_user
     measurement.review_note = ""
@@ -214,7 +223,7 @@ def measurement_return(*, acting_user, measurement: Measurement, note: str) -> M
             field="note",
         )
     measurement.status = _check_transition(
-        MEASUREMENT_TRANSITIONS, "return", measurement.status, _("measurement")
+        MEASUREMENT_TRANSITIONS, "return", measurement.status, "measurement"
     )
     measurement.reviewed_at, measurement.reviewed_by = timezone.now(), acting_user
     measurement.review_note = note.strip()
@@ -234,7 +243,7 @@ def plan_change_status(*, acting_user, plan: Plan, verb: str) -> Plan:
         raise DomainError(_("Unknown plan action: %(verb)s") % {"verb": verb}, field="action")
     plan = Plan.objects.select_for_update().get(pk=plan.pk)
     require_perm(acting_user, "plans.approve_plan", plan)
-    plan.status = _check_transition(PLAN_TRANSITIONS, verb, plan.status, _("plan"))
+    plan.status = _check_transition(PLAN_TRANSITIONS, verb, plan.status, "plan")
     plan.status_changed_at, plan.status_changed_by = timezone.now(), acting_user
     save_attributed(
         plan,
@@ -257,30 +266,6 @@ def _validated(instance) -> None:
         raise DomainError(" ".join(messages), field=field) from None
 
 
-def _check_node_parent(node) -> None:
-    parent = node.parent
-    if parent is None:
-        node.depth = 0
-        return
-    if parent.plan_id != node.plan_id:
-        raise DomainError(_("The parent node belongs to another plan."), field="parent")
-    ancestor, depth = parent, 1
-    while ancestor is not None:
-        if node.pk and ancestor.pk == node.pk:
-            raise DomainError(_("A node cannot be placed under itself."), field="parent")
-        ancestor = ancestor.parent
-        depth += 1
-        if depth > MAX_TREE_DEPTH:
-            raise DomainError(
-                _("Plans cannot be deeper than %(n)s levels.") % {"n": MAX_TREE_DEPTH},
-                field="parent",
-            )
-    node.depth = parent.depth + 1
-
-
-MAX_TREE_DEPTH = 12
-
-
 @transaction.atomic
 def plan_element_save(*, acting_user, instance, reason: str = ""):
     """Create or update a plan, node, indicator or target after permission and validation checks.
@@ -293,13 +278,23 @@ def plan_element_save(*, acting_user, instance, reason: str = ""):
     creating = instance._state.adding
     perm_obj = instance if model != "plan" or not creating else None
     require_perm(acting_user, f"plans.{'add' if creating else 'change'}_{model}", perm_obj)
-    if isinstance(instance, Node):
-        _check_node_parent(instance)
-    _validated(instance)
+    if model == "indicator" and not creating:
+        _check_kind_change(instance)
+    _validated(instance)  # Node.clean() checks the parent and sets the depth
     save_attributed(instance, acting_user=acting_user, reason=reason or model)
     if isinstance(instance, Node) and not creating:
         _refresh_depths(instance, acting_user)
     return instance
+
+
+def _check_kind_change(indicator) -> None:
+    from limpia.plans.models import Indicator
+
+    before = Indicator.objects.only("kind").get(pk=indicator.pk)
+    if before.kind != indicator.kind and indicator.measurements.exists():
+        raise DomainError(
+            _("This indicator has measurements; its kind cannot change."), field="kind"
+        )
 
 
 def _refresh_depths(node, acting_user) -> None:
@@ -320,13 +315,35 @@ def _refresh_depths(node, acting_user) -> None:
     Node.objects.bulk_update(changed, ["depth"])
 
 
+def _subtree_ids(node) -> list[int]:
+    from limpia.plans.models import Node
+
+    children: dict[int | None, list[int]] = {}
+    for pk, parent_id in Node.objects.filter(plan_id=node.plan_id).values_list("pk", "parent_id"):
+        children.setdefault(parent_id, []).append(pk)
+    found, stack = [], [node.pk]
+    while stack:
+        current = stack.pop()
+        found.append(current)
+        stack.extend(children.get(current, []))
+    return found
+
+
 @transaction.atomic
 def plan_element_delete(*, acting_user, instance) -> None:
+    from limpia.plans.models import Measurement
+
     model = instance._meta.model_name
     require_perm(acting_user, f"plans.delete_{model}", instance)
-    if model == "indicator" and instance.measurements.exists():
+    scope = {
+        "plan": {"indicator__plan": instance},
+        "node": {"indicator__node__in": _subtree_ids(instance)} if model == "node" else {},
+        "indicator": {"indicator": instance},
+    }.get(model)
+    if scope and Measurement.objects.filter(**scope).exists():
         raise DomainError(
-            _("This indicator has measurements; delete or move them first."), field="indicator"
+            _("Measurements were reported here; they are kept, so this cannot be deleted."),
+            field=model,
         )
     instance._history_user = acting_user
     instance.delete()

@@ -35,3 +35,37 @@ def ensure_admin(*, password: str | None) -> AdminAccount:
     generated = password or secrets.token_urlsafe(12)
     users.objects.create_superuser("admin", email="", password=generated)
     return AdminAccount("admin", created=True, password=None if password else generated)
+
+
+DEMO_ROLES = {
+    # username: (role, plan slug or organization key)
+    "reportera": ("reporter", "cpl"),
+    "revisora": ("reviewer", "cl-politica-pl-2010"),
+}
+
+
+@transaction.atomic
+def ensure_demo_users(*, password: str | None) -> dict[str, str | None]:
+    """A reporter for Chile's Consejo Nacional de Producción Limpia and a reviewer of Chile's
+    plan, so that the demo can show a measurement going from report to approval.
+
+    Returns username → password generated now (None for accounts that already existed or got
+    LIMPIA_ADMIN_PASSWORD)."""
+    from limpia.access.models import RoleAssignment
+    from limpia.core.models import Organization
+    from limpia.plans.models import Plan
+
+    users = get_user_model()
+    created = {}
+    for username, (role, scope) in DEMO_ROLES.items():
+        if users.objects.filter(username=username).exists():
+            continue
+        generated = password or secrets.token_urlsafe(12)
+        user = users.objects.create_user(username, password=generated)
+        if role == "reporter":
+            organization = Organization.objects.get(key=scope)
+            RoleAssignment.objects.create(user=user, role=role, organization=organization)
+        else:
+            RoleAssignment.objects.create(user=user, role=role, plan=Plan.objects.get(slug=scope))
+        created[username] = None if password else generated
+    return created

@@ -354,13 +354,17 @@ def measurement_action(request, pk, verb):
     measurement = _visible_measurement(request, pk)
     try:
         if verb == "submit":
-            services.measurement_submit(acting_user=request.user, measurement=measurement)
+            measurement = services.measurement_submit(
+                acting_user=request.user, measurement=measurement
+            )
         elif verb == "approve":
-            services.measurement_approve(acting_user=request.user, measurement=measurement)
+            measurement = services.measurement_approve(
+                acting_user=request.user, measurement=measurement
+            )
         elif verb == "return":
             form = ReturnForm(request.POST)
             note = form.cleaned_data["note"] if form.is_valid() else ""
-            services.measurement_return(
+            measurement = services.measurement_return(
                 acting_user=request.user, measurement=measurement, note=note
             )
         else:

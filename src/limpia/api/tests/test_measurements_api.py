@@ -67,7 +67,8 @@ def test_it_gives_a_token_only_for_the_right_password(rita):
     wrong = anonymous.post("/api/v1/auth/token/", {"username": "rita", "password": "otra"})
 
     assert ok.status_code == 200 and ok.json()["token"]
-    assert wrong.status_code in (401, 403)
+    assert wrong.status_code == 400
+    assert wrong.json()["field"] == "password"
     assert "token" not in wrong.json()
 
 

@@ -64,3 +64,28 @@ def test_it_refuses_a_short_secret_key_in_production(tmp_path, monkeypatch):
     monkeypatch.setenv("LIMPIA_SECRET_KEY", "corta")
     with pytest.raises(ConfigurationError, match="LIMPIA_SECRET_KEY"):
         secret_key(tmp_path, debug=False)
+
+
+def test_it_refuses_an_empty_host_list(monkeypatch):
+    monkeypatch.setenv("LIMPIA_ALLOWED_HOSTS", " , ")
+    with pytest.raises(ConfigurationError, match="LIMPIA_ALLOWED_HOSTS"):
+        env_list("LIMPIA_ALLOWED_HOSTS", ["x"], allow_empty=False)
+
+
+def test_it_refuses_an_unknown_log_level(monkeypatch):
+    from limpia.conf import env_choice
+
+    monkeypatch.setenv("LIMPIA_LOG_LEVEL", "LOUD")
+    with pytest.raises(ConfigurationError, match="LIMPIA_LOG_LEVEL"):
+        env_choice("LIMPIA_LOG_LEVEL", "INFO", ("INFO", "DEBUG"))
+
+
+def test_it_refuses_databases_other_than_postgresql_and_sqlite(tmp_path):
+    with pytest.raises(ConfigurationError, match="postgres"):
+        database_config("mysql://root@db/limpia", tmp_path)
+
+
+def test_it_requires_a_shared_secret_key_with_a_shared_database(tmp_path, monkeypatch):
+    monkeypatch.delenv("LIMPIA_SECRET_KEY", raising=False)
+    with pytest.raises(ConfigurationError, match="LIMPIA_SECRET_KEY"):
+        secret_key(tmp_path, debug=False, shared_database=True)

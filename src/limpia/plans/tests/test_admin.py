@@ -92,3 +92,48 @@ def test_it_opens_every_changelist_for_an_administrator(ana, plan):
         assert client.get(f"/admin/{path}/").status_code == 200, path
     plan_obj = Plan.objects.get(slug="plan-prueba")
     assert client.get(f"/admin/plans/plan/{plan_obj.pk}/change/").status_code == 200
+
+
+def test_it_explains_a_cycle_in_the_form_instead_of_failing(ana, plan):
+    node = Node.objects.get(plan=plan, normalized_code="1")
+    child = Node.objects.get(plan=plan, normalized_code="1.1")
+    response = logged_in(ana).post(
+        f"/admin/plans/node/{node.pk}/change/",
+        {
+            "plan": plan.pk,
+            "parent": child.pk,
+            "code": "1",
+            "normalized_code": "1",
+            "position": 0,
+            "title": "Elemento 1",
+            "implementation_status": "unknown",
+            "weight": "1",
+            "responsibilities-TOTAL_FORMS": 0,
+            "responsibilities-INITIAL_FORMS": 0,
+            "indicators-TOTAL_FORMS": 0,
+            "indicators-INITIAL_FORMS": 0,
+            "children-TOTAL_FORMS": 0,
+            "children-INITIAL_FORMS": 0,
+        },
+    )
+    assert response.status_code == 200
+    assert "no puede ubicarse bajo sí mismo" in response.content.decode()
+    node.refresh_from_db()
+    assert node.parent is None
+
+
+def test_it_keeps_measurements_when_an_administrator_deletes_an_indicator(ana, plan, rita):
+    import datetime as dt
+
+    from limpia.plans import services
+    from limpia.plans.models import Indicator, Measurement
+
+    indicator = Indicator.objects.get(code="I1")
+    services.measurement_create(
+        acting_user=rita, indicator=indicator, date=dt.date(2022, 1, 1), value=3
+    )
+    response = logged_in(ana).post(
+        f"/admin/plans/indicator/{indicator.pk}/delete/", {"post": "yes"}
+    )
+    assert response.status_code in (200, 403)
+    assert Measurement.objects.count() == 1

@@ -39,6 +39,8 @@ def test_it_sets_up_the_demo_once_and_changes_nothing_the_second_time(installati
     assert first.returncode == 0, first.stderr
     assert "Administrator created: username admin, password " in first.stdout
     assert ", 9 plans," in first.stdout
+    assert "Demo account created: username reportera, password " in first.stdout
+    assert "Demo account created: username revisora, password " in first.stdout
     second = _run(["demo", "--no-serve"], installation)
     assert second.returncode == 0, second.stderr
     assert "Source plans: created nothing; updated nothing; deleted nothing" in second.stdout

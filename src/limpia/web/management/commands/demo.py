@@ -3,7 +3,7 @@ import os
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from limpia.web.installation import ensure_admin, prepare_installation
+from limpia.web.installation import ensure_admin, ensure_demo_users, prepare_installation
 from limpia.web.management.commands.serve import serve
 
 
@@ -36,6 +36,14 @@ class Command(BaseCommand):
             )
         else:
             self.stdout.write(f"Administrator: username {account.username} (already set up).")
+        people = ensure_demo_users(password=os.environ.get("LIMPIA_ADMIN_PASSWORD") or None)
+        for username, password in people.items():
+            shown = (
+                f"password {password}  (shown only this once)"
+                if password
+                else ("password from LIMPIA_ADMIN_PASSWORD")
+            )
+            self.stdout.write(f"Demo account created: username {username}, {shown}")
         self.stdout.write(f"Data directory: {settings.DATA_DIR}")
         if not no_serve:
             serve(host="127.0.0.1", port=port, threads=8, stdout=self.stdout)
