@@ -36,6 +36,7 @@ def _agreements(user):
         agreements_visible_to(user, Agreement.objects.all())
         .for_listing()
         .annotate(adhered_facilities=adhered, certified_facilities=certified)
+        .order_by("-signing_date", "code")
     )
 
 

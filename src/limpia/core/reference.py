@@ -78,6 +78,9 @@ def load_subregions() -> int:
             "note": entry.get("note", ""),
         }
         subregion = Subregion.objects.filter(key=entry["key"]).first()
+        values_unchanged = subregion is not None and all(
+            getattr(subregion, k) == v for k, v in values.items()
+        )
         if subregion is None:
             subregion = Subregion.objects.create(key=entry["key"], **values)
             changed += 1
@@ -86,7 +89,7 @@ def load_subregions() -> int:
             changed += 1
         if set(subregion.countries.values_list("code", flat=True)) != set(entry["countries"]):
             subregion.countries.set(entry["countries"])
-            changed += 1
+            changed += 1 if values_unchanged else 0
     return changed
 
 

@@ -22,6 +22,7 @@ from limpia.core.errors import DomainError
 from limpia.core.models import Country, Organization, OrganizationKind
 from limpia.core.places import resolve_jurisdiction
 from limpia.plans.models import (
+    ComputedMetric,
     Direction,
     Horizon,
     Indicator,
@@ -154,10 +155,20 @@ def _parse_indicator(check: _Checker, data: dict, where: str) -> dict[str, Any]:
     dates = [t["due_date"] for t in targets if t["due_date"]]
     if len(dates) != len(set(dates)):
         check.error(where, "two targets share a due date")
+    metric, params = "", {}
+    if data.get("metric"):
+        spec = dict(data["metric"]) if isinstance(data["metric"], dict) else {}
+        metric = spec.pop("name", "")
+        if metric not in ComputedMetric.values:
+            allowed = ", ".join(ComputedMetric.values)
+            check.error(where, f"'metric.name' must be one of {allowed}, not {metric!r}")
+        params = {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in spec.items()}
     return {
         "code": code,
         "name": check.text(data, "name", where, required=True),
         "description": check.text(data, "description", where),
+        "metric": metric,
+        "metric_params": params,
         "kind": kind,
         "unit": check.text(data, "unit", where, max_length=60),
         "measure": check.choice(data, "measure", where, Measure, Measure.LEVEL),
@@ -329,6 +340,8 @@ def _write_indicator(report, plan_obj, node_obj, data, position) -> Indicator:
             "weight",
             "source_ref",
             "note",
+            "metric",
+            "metric_params",
         )
     }
     indicator = _upsert(

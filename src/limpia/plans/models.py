@@ -295,6 +295,18 @@ class Direction(models.TextChoices):
     DECREASE = "decrease", _("Decrease")
 
 
+class ComputedMetric(models.TextChoices):
+    AGREEMENTS_SIGNED = "agreements_signed", _("Agreements signed")
+    COMPANIES_ADHERED = "companies_adhered", _("Companies adhered to agreements")
+    FACILITIES_ADHERED = "facilities_adhered", _("Facilities adhered to agreements")
+    COMPANIES_CERTIFIED = "companies_certified", _("Companies certified")
+    FACILITIES_CERTIFIED = "facilities_certified", _("Facilities certified")
+    REGIONS_WITH_COMMITTEE = (
+        "regions_with_committee",
+        _("Share of regions with an active regional committee (%)"),
+    )
+
+
 class IndicatorQuerySet(models.QuerySet):
     def with_progress_data(self):
         """Everything the progress method needs, in a fixed number of queries."""
@@ -341,6 +353,19 @@ class Indicator(models.Model):
         related_name="indicators",
         verbose_name=_("reporting organization"),
         help_text=_("Its reporters submit measurements; empty means the node's organizations."),
+    )
+    metric = models.CharField(
+        _("computed from"),
+        max_length=24,
+        choices=ComputedMetric.choices,
+        blank=True,
+        help_text=_("Empty: measurements are reported by hand. Otherwise values come from data."),
+    )
+    metric_params = models.JSONField(
+        _("metric parameters"),
+        default=dict,
+        blank=True,
+        help_text=_("since (date), country, sizes, sector (ISIC code prefix), subdivision"),
     )
     source_ref = models.CharField(_("source reference"), max_length=500, blank=True)
     note = models.TextField(_("transcription note"), blank=True)

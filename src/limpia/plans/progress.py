@@ -22,8 +22,12 @@ class IndicatorResult:
     indicator: Indicator
     result: method.IndicatorProgress
 
+    sample_metrics: frozenset = frozenset()
+
     @property
     def includes_sample_data(self) -> bool:
+        if self.indicator.metric:
+            return self.indicator.metric in self.sample_metrics
         return any(m.is_sample for m in self.indicator.approved_measurements)
 
 
@@ -78,12 +82,27 @@ def indicator_spec(indicator: Indicator) -> method.IndicatorSpec:
     )
 
 
-def evaluate_indicator(indicator: Indicator, *, as_of: date) -> method.IndicatorProgress:
-    """Progress of one indicator fetched with `Indicator.objects.with_progress_data()`."""
-    observations = [
+def indicator_observations(indicator: Indicator, *, computed=None) -> list[method.Observation]:
+    """The indicator's approved measurements, or, for a computed indicator (its `metric` set),
+    the observations derived from the data (`computed`: the page's MetricData; one is built
+    when not given)."""
+    if indicator.metric:
+        if computed is None:
+            from limpia.agreements.metrics import MetricData
+
+            computed = MetricData({indicator.metric})
+        return computed.observations(indicator.metric, indicator.metric_params, indicator.measure)
+    return [
         method.Observation(date=m.date, value=m.value if m.value is not None else Decimal(0))
         for m in indicator.approved_measurements
     ]
+
+
+def evaluate_indicator(
+    indicator: Indicator, *, as_of: date, computed=None
+) -> method.IndicatorProgress:
+    """Progress of one indicator fetched with `Indicator.objects.with_progress_data()`."""
+    observations = indicator_observations(indicator, computed=computed)
     return method.indicator_progress(
         indicator_spec(indicator),
         observations,
@@ -92,12 +111,18 @@ def evaluate_indicator(indicator: Indicator, *, as_of: date) -> method.Indicator
     )
 
 
-def _build(plan: Plan, nodes: list[Node], indicators: list[Indicator], as_of: date) -> PlanTree:
+def _build(
+    plan: Plan, nodes: list[Node], indicators: list[Indicator], as_of: date, computed
+) -> PlanTree:
     by_node: dict[int | None, list[IndicatorResult]] = defaultdict(list)
     for indicator in indicators:
         indicator.plan = plan  # share the instance instead of one per indicator
         by_node[indicator.node_id].append(
-            IndicatorResult(indicator, evaluate_indicator(indicator, as_of=as_of))
+            IndicatorResult(
+                indicator,
+                evaluate_indicator(indicator, as_of=as_of, computed=computed),
+                sample_metrics=computed.sample_metrics if computed else frozenset(),
+            )
         )
     children_of: dict[int | None, list[Node]] = defaultdict(list)
     for node in nodes:
@@ -142,7 +167,7 @@ def plan_trees(plans: list[Plan], *, as_of: date) -> dict[int, PlanTree]:
         .prefetch_related(Prefetch("responsibilities", queryset=responsibilities))
         .order_by("depth", "position", "id")
     )
-    indicators = (
+    indicators = list(
         Indicator.objects.filter(plan_id__in=plan_ids)
         .with_progress_data()
         .select_related(None)
@@ -154,8 +179,14 @@ def plan_trees(plans: list[Plan], *, as_of: date) -> dict[int, PlanTree]:
     indicators_by_plan: dict[int, list[Indicator]] = defaultdict(list)
     for indicator in indicators:
         indicators_by_plan[indicator.plan_id].append(indicator)
+    computed = None
+    metrics = {i.metric for i in indicators if i.metric}
+    if metrics:  # at most one query per kind of data, whatever the number of indicators
+        from limpia.agreements.metrics import MetricData
+
+        computed = MetricData(metrics)
     return {
-        plan.pk: _build(plan, nodes_by_plan[plan.pk], indicators_by_plan[plan.pk], as_of)
+        plan.pk: _build(plan, nodes_by_plan[plan.pk], indicators_by_plan[plan.pk], as_of, computed)
         for plan in plans
     }
 

@@ -118,6 +118,12 @@ def measurement_create(
     submit: bool = False,
 ) -> Measurement:
     require_perm(acting_user, "plans.add_measurement", indicator)
+    if indicator.metric:
+        raise DomainError(
+            _("This indicator is computed from %(metric)s; it takes no reported measurements.")
+            % {"metric": indicator.get_metric_display()},
+            field="indicator",
+        )
     value, text = _clean_measurement_values(indicator, value=value, text=text, on=date)
     measurement = Measurement(
         indicator=indicator,

@@ -38,16 +38,17 @@ def ensure_admin(*, password: str | None) -> AdminAccount:
 
 
 DEMO_ROLES = {
-    # username: (role, plan slug or organization key)
-    "reportera": ("reporter", "cpl"),
-    "revisora": ("reviewer", "cl-politica-pl-2010"),
+    # username: (role, plan slug or organization key). Panamá's plan: Chile's 2010 goals are
+    # computed from the agreements data and take no reported measurements.
+    "reportera": ("reporter", "anam"),
+    "revisora": ("reviewer", "pa-pml-plan-accion"),
 }
 
 
 @transaction.atomic
 def ensure_demo_users(*, password: str | None) -> dict[str, str | None]:
-    """A reporter for Chile's Consejo Nacional de Producción Limpia and a reviewer of Chile's
-    plan, so that the demo can show a measurement going from report to approval.
+    """A reporter for Panamá's ANAM and a reviewer of Panamá's plan, so that the demo can show a
+    measurement going from report to approval.
 
     Returns username → password generated now (None for accounts that already existed or got
     LIMPIA_ADMIN_PASSWORD)."""

@@ -14,7 +14,12 @@ from limpia.core.dates import parse_as_of
 from limpia.core.errors import DomainError
 from limpia.plans import services
 from limpia.plans.models import Indicator, Measurement, Node, Plan
-from limpia.plans.progress import evaluate_indicator, plan_tree, plan_trees
+from limpia.plans.progress import (
+    evaluate_indicator,
+    indicator_observations,
+    plan_tree,
+    plan_trees,
+)
 from limpia.reports.charts import indicator_chart
 from limpia.web.forms import MeasurementForm, ReturnForm, TreeFilterForm
 from limpia.web.status import STATUS_LABELS, status_badges
@@ -196,15 +201,15 @@ def indicator_chart_svg(request, slug, code):
     result = evaluate_indicator(indicator, as_of=as_of)
     if indicator.kind == "qualitative":
         raise Http404(_("Qualitative indicators have no chart."))
-    shown = [m for m in indicator.approved_measurements if m.date <= as_of]
+    shown = [o for o in indicator_observations(indicator) if o.date <= as_of]
     if indicator.measure == "increment":
         running, points = result.baseline_value, []
-        for m in shown:
-            if m.date > result.baseline_date:
-                running += m.value or 0
-                points.append((m.date, running))
+        for o in shown:
+            if o.date > result.baseline_date:
+                running += o.value
+                points.append((o.date, running))
     else:
-        points = [(m.date, m.value) for m in shown if m.value is not None]
+        points = [(o.date, o.value) for o in shown]
     forecast = None
     if result.forecast_value is not None and result.target is not None:
         forecast = (result.target.due_date, result.forecast_value)

@@ -13,4 +13,7 @@ class Command(BaseCommand):
         if remove:
             self.stdout.write(f"Sample data: {sample_measurements_remove()} rows removed.")
         else:
+            from limpia.agreements.sample import sample_agreements_load
+
             self.stdout.write(f"Sample data: {sample_measurements_load()} measurements added.")
+            self.stdout.write(f"Sample agreements: {sample_agreements_load()} added.")
