@@ -45,6 +45,8 @@ def test_it_sets_up_the_demo_once_and_changes_nothing_the_second_time(installati
     assert second.returncode == 0, second.stderr
     assert "Source plans: created nothing; updated nothing; deleted nothing" in second.stdout
     assert "Sample data: 0 measurements added" in second.stdout
+    assert "Sample agreements: 8 added" in first.stdout
+    assert "Sample agreements: 0 added" in second.stdout
     assert "password" not in second.stdout  # the generated password is shown only once
     database = sqlite3.connect(Path(installation["LIMPIA_DATA_DIR"]) / "limpia.sqlite3")
     assert database.execute("PRAGMA journal_mode").fetchone() == ("wal",)
