@@ -9,4 +9,6 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("limpia.web.urls")),
+    path("", include("limpia.web.agreement_urls")),
+    path("work/", include("limpia.web.workbench_urls")),
 ]

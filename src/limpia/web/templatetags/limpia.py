@@ -1,4 +1,5 @@
 from decimal import Decimal
+from fractions import Fraction
 
 from django import template
 from django.utils.formats import number_format
@@ -9,11 +10,17 @@ from limpia.web.status import STATUS_COLOURS, STATUS_LABELS
 register = template.Library()
 
 
+def _decimal(value) -> Decimal:
+    if isinstance(value, Fraction):
+        return Decimal(value.numerator) / Decimal(value.denominator)
+    return Decimal(value)
+
+
 @register.filter
-def percent(value: Decimal | None) -> str:
+def percent(value: Decimal | Fraction | None) -> str:
     if value is None:
         return "—"
-    return f"{number_format(round(Decimal(value) * 100, 1), decimal_pos=1)} %"
+    return f"{number_format(round(_decimal(value) * 100, 1), decimal_pos=1)} %"
 
 
 @register.filter
