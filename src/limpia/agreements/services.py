@@ -165,6 +165,16 @@ def _clean(instance) -> None:
 
 
 ADHESION_STAGES = (Stage.SIGNED, Stage.ADHESION, Stage.IMPLEMENTATION)
+# Facilities are audited once they have adhered, that is from signing on (not when cancelled).
+AUDIT_STAGES = (
+    Stage.SIGNED,
+    Stage.ADHESION,
+    Stage.IMPLEMENTATION,
+    Stage.FINAL_EVALUATION,
+    Stage.CERTIFICATION,
+    Stage.IMPACT_EVALUATION,
+    Stage.CLOSED,
+)
 
 
 @transaction.atomic
@@ -227,6 +237,8 @@ def adhesion_withdraw(*, acting_user, adhesion: Adhesion, on: dt.date, reason: s
         raise DomainError(_("Say why the facility withdraws."), field="reason")
     if on < adhesion.adhered_on:
         raise DomainError(_("A facility cannot withdraw before it adhered."), field="on")
+    if on > timezone.localdate():
+        raise DomainError(_("The withdrawal date cannot be in the future."), field="on")
     adhesion.withdrawn_on, adhesion.withdrawal_reason = on, reason.strip()
     save_attributed(
         adhesion,
@@ -253,6 +265,8 @@ def follow_up_submit(
     require_perm(acting_user, "agreements.report_follow_up", adhesion)
     if adhesion.withdrawn_on:
         raise IllegalTransition(_("A withdrawn facility does not report."))
+    if period_end > timezone.localdate():
+        raise DomainError(_("The period cannot end in the future."), field="period_end")
     allowed = {a.pk for a in applicable_actions(adhesion.agreement, adhesion.facility.company)}
     report, _created = FollowUpReport.objects.get_or_create(
         adhesion=adhesion, kind=kind, period_end=period_end
@@ -371,6 +385,19 @@ def audit_open(
             _("Facility %(code)s has not adhered to this agreement.") % {"code": facility.code},
             field="facility",
         )
+    if agreement.stage not in AUDIT_STAGES:
+        raise IllegalTransition(
+            _("Facilities are audited once the agreement is signed; it is in “%(stage)s”.")
+            % {"stage": agreement.get_stage_display()}
+        )
+    if Audit.objects.filter(
+        agreement=agreement, facility=facility, audit_type=audit_type, status=AuditStatus.OPEN
+    ).exists():
+        raise DomainError(
+            _("An audit of this type is already open for facility %(code)s.")
+            % {"code": facility.code},
+            field="audit_type",
+        )
     _check_auditor(auditor, facility, audit_date)
     if audit_type == AuditType.CORRECTION:
         if (
@@ -411,7 +438,12 @@ def audit_item_record(
     observation: str = "",
     version: int | None = None,
 ) -> AuditItem:
-    """The auditor records one item; saved as they go. `version` guards against lost updates."""
+    """The auditor records one item; saved as they go.
+
+    `version` is the version the auditor read: 0 for an item not recorded yet. When it is
+    given and the stored item has moved on (or was recorded meanwhile), the save is refused as
+    a conflict instead of overwriting the other person's finding.
+    """
     audit = (
         Audit.objects.select_for_update(of=("self",))
         .select_related("agreement", "facility__company", "auditor")
@@ -423,6 +455,15 @@ def audit_item_record(
     if action.goal.agreement_id != audit.agreement_id:
         raise DomainError(
             _("Action %(code)s belongs to another agreement.") % {"code": action.code},
+            field="action",
+        )
+    if action.responsible != "company" or not action.applies_to(audit.facility.company.size):
+        raise DomainError(
+            _(
+                "Action %(code)s is not audited at this facility (it belongs to the association "
+                "or to companies of another size)."
+            )
+            % {"code": action.code},
             field="action",
         )
     if applies and complies is None:
@@ -437,22 +478,31 @@ def audit_item_record(
             )
         complies = None
     item = AuditItem.objects.select_for_update().filter(audit=audit, action=action).first()
-    if item is None:
-        item = AuditItem(audit=audit, action=action, applies=applies)
-    elif version is not None and item.version != version:
+    current_version = item.version if item is not None else 0
+    if version is not None and version != current_version:
         raise Conflict(
             _(
-                "Someone else changed item %(code)s meanwhile (now: applies %(applies)s, "
-                "complies %(complies)s). Reload and try again."
+                "Someone else recorded item %(code)s meanwhile (now: %(finding)s). "
+                "Reload and try again."
             )
-            % {"code": action.code, "applies": item.applies, "complies": item.complies}
+            % {"code": action.code, "finding": _finding(item)}
         )
+    if item is None:
+        item = AuditItem(audit=audit, action=action, applies=applies)
     else:
         item.version += 1
     item.applies, item.complies = applies, complies
     item.reason, item.evidence, item.observation = reason.strip(), evidence, observation
     save_attributed(item, acting_user=acting_user, reason="recorded")
     return item
+
+
+def _finding(item) -> str:
+    if item is None:
+        return _("not recorded")
+    if not item.applies:
+        return _("does not apply")
+    return _("complies") if item.complies else _("does not comply")
 
 
 @transaction.atomic
@@ -480,6 +530,12 @@ def audit_submit(*, acting_user, audit: Audit, correction_deadline: dt.date | No
         raise DomainError(_("Record the re-verified items first."), field="items")
     audit.status, audit.submitted_at = AuditStatus.SUBMITTED, timezone.now()
     fields = ["status", "submitted_at"]
+    if correction_deadline is not None and correction_deadline <= audit.audit_date:
+        raise DomainError(
+            _("The correction deadline must be after the audit date (%(date)s).")
+            % {"date": audit.audit_date},
+            field="correction_deadline",
+        )
     if audit.audit_type == AuditType.FINAL:
         outcome = audit_outcome(audit)
         if outcome == "correction":
@@ -563,6 +619,12 @@ def consultation_answer(
         raise DomainError(_("Only the agreement's regulators answer."), field="signatory")
     if objects_to and not reason.strip():
         raise DomainError(_("An objection needs its reason."), field="reason")
+    if answered_on < consultation.consulted_on:
+        raise DomainError(
+            _("The answer cannot be dated before the consultation (%(date)s).")
+            % {"date": consultation.consulted_on},
+            field="answered_on",
+        )
     window_end = consultation.consulted_on + dt.timedelta(
         days=consultation.agreement.objection_days
     )
@@ -673,6 +735,12 @@ def certificate_revoke(
         raise IllegalTransition(_("This certificate is already revoked."))
     if not reason.strip():
         raise DomainError(_("Say why the certificate is revoked."), field="reason")
+    if on < certificate.issued_on:
+        raise DomainError(
+            _("A certificate cannot be revoked before it was issued (%(date)s).")
+            % {"date": certificate.issued_on},
+            field="on",
+        )
     certificate.revoked_on, certificate.revocation_reason = on, reason.strip()
     save_attributed(
         certificate,

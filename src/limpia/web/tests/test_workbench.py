@@ -299,7 +299,7 @@ def test_it_reports_a_stale_version_and_does_not_overwrite(final_audit, aurora):
         )
         assert response.status_code == 200
         row = html(response)
-        assert "Someone else changed item 1.1 meanwhile" in row
+        assert "Someone else recorded item 1.1 meanwhile" in row
         assert "observation “final”" in row
         assert "vieja" in row  # what the auditor typed is kept for a deliberate second save
         assert f'name="item-{action.pk}-version" value="2"' in row
@@ -308,7 +308,7 @@ def test_it_reports_a_stale_version_and_does_not_overwrite(final_audit, aurora):
     # Without JavaScript the whole sheet comes back with the conflict.
     response = auditor.post(url, item_data(action, complies="no", version=1))
     assert response.status_code == 409
-    assert "Someone else changed item 1.1 meanwhile" in html(response)
+    assert "Someone else recorded item 1.1 meanwhile" in html(response)
     assert AuditItem.objects.get(audit=final_audit).complies is True
 
 
@@ -550,13 +550,14 @@ def test_it_lets_the_regulator_object_with_a_reason(final_audit, cora, aurora, r
 def test_it_lets_the_coordinator_validate_a_reverification_and_revoke(certificate, cora, aurora):
     coordinator = logged_in(cora)
     url = f"/work/certificates/{certificate.code}/revoke/"
-    response = coordinator.post(url, {"on": "2026-01-10"})
+    on = certificate.issued_on.isoformat()
+    response = coordinator.post(url, {"on": on})
     assert "This field is required." in field_errors(html(response), "id_reason")
-    response = coordinator.post(url, {"on": "2026-01-10", "reason": "Fraude en la evidencia"})
+    response = coordinator.post(url, {"on": on, "reason": "Fraude en la evidencia"})
     assert response.status_code == 302
     certificate.refresh_from_db()
     assert certificate.revocation_reason == "Fraude en la evidencia"
-    response = coordinator.post(url, {"on": "2026-01-11", "reason": "Otra vez"})
+    response = coordinator.post(url, {"on": on, "reason": "Otra vez"})
     assert "This certificate is already revoked." in html(response)
     # A correction re-verification (opened through the page) is validated from the work page.
     response = coordinator.post(
