@@ -663,6 +663,8 @@ def certificate_issue(
     from limpia.compliance import CertificationSettings, certificate_valid_until
 
     require_perm(acting_user, "agreements.issue_certificate", agreement)
+    if issued_on > timezone.localdate():
+        raise DomainError(_("The issue date cannot be in the future."), field="issued_on")
     if certification_eligibility(agreement, facility) != "eligible":
         raise IllegalTransition(
             _("Facility %(code)s is not eligible for certification.") % {"code": facility.code}
@@ -730,6 +732,11 @@ def certificate_signature(certificate: Certificate) -> str:
 def certificate_revoke(
     *, acting_user, certificate: Certificate, on: dt.date, reason: str
 ) -> Certificate:
+    certificate = (
+        Certificate.objects.select_for_update(of=("self",))
+        .select_related("agreement", "facility__company")
+        .get(pk=certificate.pk)
+    )
     require_perm(acting_user, "agreements.revoke_certificate", certificate.agreement)
     if certificate.revoked_on:
         raise IllegalTransition(_("This certificate is already revoked."))
@@ -787,7 +794,12 @@ def impact_record(
     else:
         canonical = None
         if metric == "production":
-            first = Impact.objects.filter(facility=facility, metric="production").first()
+            # One production unit per agreement, so that intensities can add facilities up.
+            first = (
+                Impact.objects.filter(agreement=agreement, metric="production")
+                .order_by("id")
+                .first()
+            )
             canonical = first.unit if first else units.normalize_unit(unit, metric)
         canonical_value = units.to_canonical(metric, value, unit, canonical_unit=canonical)
         canonical = canonical or units.IMPACT_METRICS[metric][0]

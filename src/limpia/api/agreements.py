@@ -3,6 +3,7 @@
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -24,13 +25,18 @@ from limpia.agreements.models import (
     Impact,
 )
 from limpia.api import agreement_serializers as s
-from limpia.core.errors import DomainError
+from limpia.core.errors import DomainError, NotAllowed
 from limpia.core.signing import verify
 from limpia.registry.models import Expert
 
 
 def _agreements(user):
-    certified = Count("certificates", distinct=True)
+    today = timezone.localdate()
+    certified = Count(
+        "certificates",
+        filter=Q(certificates__revoked_on__isnull=True) | Q(certificates__revoked_on__gt=today),
+        distinct=True,
+    )
     adhered = Count("adhesions", filter=Q(adhesions__withdrawn_on__isnull=True), distinct=True)
     return (
         agreements_visible_to(user, Agreement.objects.all())
@@ -141,11 +147,7 @@ class AgreementViewSet(viewsets.ReadOnlyModelViewSet):
         """Facilities with overdue actions (coordinators)."""
         agreement = self.get_object()
         if not request.user.has_perm("agreements.change_agreement", agreement):
-            raise DomainError(
-                "Only the agreement's coordinators see who is late.",
-                field=None,
-                code="permission_denied",
-            )
+            raise NotAllowed(_("Only the agreement's coordinators see who is late."))
         rows = services.late_facilities(agreement, today=timezone.localdate())
         return Response(
             [
@@ -323,7 +325,7 @@ class CertificateViewSet(viewsets.ReadOnlyModelViewSet):
     def create(self, request):
         """Issue a certificate to an eligible facility once the regulators are cleared."""
         if not request.user.is_authenticated:
-            raise DomainError("Log in to issue certificates.", code="permission_denied")
+            raise NotAllowed(_("Log in to issue certificates."))
         body = s.CertificateIssueSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         certificate = services.certificate_issue(acting_user=request.user, **body.validated_data)
@@ -334,7 +336,7 @@ class CertificateViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"])
     def revoke(self, request, code=None):
         if not request.user.is_authenticated:
-            raise DomainError("Log in to revoke certificates.", code="permission_denied")
+            raise NotAllowed(_("Log in to revoke certificates."))
         body = s.RevocationSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         certificate = services.certificate_revoke(
@@ -418,7 +420,7 @@ class ConsultationViewSet(viewsets.GenericViewSet):
     def retrieve(self, request, pk=None):
         consultation = self.get_object()
         if not request.user.has_perm("agreements.view_consultation", consultation):
-            raise DomainError("Not allowed.", code="permission_denied")
+            raise NotAllowed(_("You are not allowed to see this consultation."))
         return Response(consultation_data(consultation))
 
     @extend_schema(request=s.ConsultationAnswerSerializer, responses=s.ConsultationSerializer)

@@ -28,7 +28,7 @@ def _first_message(data) -> str:
 def exception_handler(exc, context):
     if isinstance(exc, DomainError):
         code = status.HTTP_400_BAD_REQUEST
-        if isinstance(exc, IllegalTransition):
+        if isinstance(exc, IllegalTransition) or exc.code == "conflict":
             code = status.HTTP_409_CONFLICT
         elif isinstance(exc, NotAllowed):
             code = status.HTTP_403_FORBIDDEN
