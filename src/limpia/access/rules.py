@@ -373,3 +373,33 @@ def agreements_visible_to(user, queryset):
         ~Q(stage__in=["interest", "admissibility", "diagnosis", "negotiation"])
         | Q(pk__in=agreement_ids_coordinated(user))
     )
+
+
+def facilities_worked_on_by(user, queryset):
+    """Facilities of the companies a user represents and those adhered to agreements they
+    coordinate (everything for administrators)."""
+    if is_admin(user):
+        return queryset
+    from limpia.agreements.models import Facility
+
+    ids = Facility.objects.filter(
+        Q(company_id__in=company_ids_represented(user))
+        | Q(adhesions__agreement_id__in=agreement_ids_coordinated(user))
+    ).values("pk")
+    return queryset.filter(pk__in=ids)
+
+
+def consultations_visible_to(user, queryset):
+    """Consultations of the agreements a user coordinates or signed as regulator."""
+    if is_admin(user):
+        return queryset
+    from limpia.agreements.models import Consultation
+
+    ids = Consultation.objects.filter(
+        Q(agreement_id__in=agreement_ids_coordinated(user))
+        | Q(
+            agreement__signatories__role="regulator",
+            agreement__signatories__organization_id__in=organization_ids_regulating(user),
+        )
+    ).values("pk")
+    return queryset.filter(pk__in=ids)

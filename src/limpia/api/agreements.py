@@ -51,6 +51,9 @@ class AgreementViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_fields = ["stage", "country", "sectors__code"]
 
     def get_queryset(self):
+        if self.action not in ("list", "retrieve"):
+            # stage, extend, compliance, late, impacts: the agreement itself is enough.
+            return agreements_visible_to(self.request.user, Agreement.objects.all())
         queryset = _agreements(self.request.user)
         if self.action == "retrieve":
             queryset = queryset.prefetch_related(

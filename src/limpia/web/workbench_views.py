@@ -13,7 +13,7 @@ from fractions import Fraction
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Case, IntegerField, Q, Value, When
+from django.db.models import Case, IntegerField, Value, When
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -28,6 +28,8 @@ from limpia.access.rules import (
     agreements_visible_to,
     audits_visible_to,
     company_ids_represented,
+    consultations_visible_to,
+    facilities_worked_on_by,
     organization_ids_regulating,
 )
 from limpia.agreements import figures, services
@@ -88,31 +90,13 @@ def _is_admin(user) -> bool:
 
 
 def _facilities_visible(user):
-    """Facilities of the companies a user represents and those adhered to agreements they
-    coordinate (everything for administrators)."""
-    queryset = Facility.objects.select_related("company")
-    if _is_admin(user):
-        return queryset
-    ids = Facility.objects.filter(
-        Q(company_id__in=company_ids_represented(user))
-        | Q(adhesions__agreement_id__in=agreement_ids_coordinated(user))
-    ).values("pk")
-    return queryset.filter(pk__in=ids)
+    return facilities_worked_on_by(user, Facility.objects.select_related("company"))
 
 
 def _consultations_visible(user):
-    """Consultations of the agreements a user coordinates or signed as regulator."""
-    queryset = Consultation.objects.select_related("agreement", "facility__company")
-    if _is_admin(user):
-        return queryset
-    ids = Consultation.objects.filter(
-        Q(agreement_id__in=agreement_ids_coordinated(user))
-        | Q(
-            agreement__signatories__role="regulator",
-            agreement__signatories__organization_id__in=organization_ids_regulating(user),
-        )
-    ).values("pk")
-    return queryset.filter(pk__in=ids)
+    return consultations_visible_to(
+        user, Consultation.objects.select_related("agreement", "facility__company")
+    )
 
 
 def _adhered_facilities(agreement):

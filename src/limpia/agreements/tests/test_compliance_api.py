@@ -163,9 +163,9 @@ def test_it_reports_the_compliance_in_a_fixed_number_of_queries(api, apl, facili
         run_audit(cora, apl, facilities[code], aurora, FINDINGS[code])
     with CaptureQueriesContext(connection) as three:
         assert len(client.get(url).json()["facilities"]) == 3
-    # The agreement (with the list's annotations and prefetches), its submitted audits and
-    # their items: the same five queries however many facilities were audited.
-    assert len(one) == len(three) == 5
+    # The agreement, its submitted audits and their items: the same three queries however many
+    # facilities were audited.
+    assert len(one) == len(three) == 3
 
 
 def test_it_hides_the_compliance_of_an_agreement_in_negotiation(api, audited, cora):
