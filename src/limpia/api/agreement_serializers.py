@@ -374,3 +374,48 @@ class ConsultationSerializer(serializers.Serializer):
         choices=["open", "cleared", "objected", "expired_without_answer"]
     )
     objections = serializers.ListField(child=serializers.CharField())
+
+
+class ApplicationSerializer(serializers.ModelSerializer):
+    expert = serializers.SlugRelatedField(slug_field="auditor_id", queryset=Expert.objects.all())
+
+    class Meta:
+        from limpia.registry.models import Application
+
+        model = Application
+        fields = [
+            "id",
+            "expert",
+            "is_renewal",
+            "status",
+            "submitted_on",
+            "decided_on",
+            "valid_from",
+            "valid_until",
+            "observations",
+        ]
+        read_only_fields = ["status", "decided_on", "valid_from", "valid_until", "observations"]
+
+
+class DecisionSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(
+        choices=["submitted", "recommended", "observed", "approved", "rejected"]
+    )
+    decided_on = serializers.DateField()
+    observations = serializers.CharField(required=False, allow_blank=True, max_length=4000)
+    valid_from = serializers.DateField(required=False)
+    valid_until = serializers.DateField(required=False)
+
+
+class RelationSerializer(serializers.Serializer):
+    company = serializers.CharField(help_text="the company's tax identifier")
+    country = serializers.CharField(max_length=2)
+    kind = serializers.ChoiceField(choices=["employment", "consulting", "ownership", "family"])
+    started_on = serializers.DateField()
+    ended_on = serializers.DateField(required=False, allow_null=True)
+
+
+class TrainingSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=300)
+    completed_on = serializers.DateField()
+    hours = serializers.DecimalField(max_digits=6, decimal_places=1)

@@ -458,3 +458,86 @@ def consultation_data(consultation: Consultation) -> dict:
         "state": state,
         "objections": reasons,
     }
+
+
+class ApplicationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Registry applications: an expert files (or registry staff file for them), staff decide."""
+
+    serializer_class = s.ApplicationSerializer
+    filterset_fields = ["status", "expert__auditor_id"]
+
+    def get_queryset(self):
+        from limpia.registry.models import Application
+
+        queryset = Application.objects.select_related("expert").order_by("-submitted_on", "-id")
+        user = self.request.user
+        if user.has_perm("registry.manage_registry"):
+            return queryset
+        return (
+            queryset.filter(expert__user_id=user.pk) if user.is_authenticated else (queryset.none())
+        )
+
+    def perform_create(self, serializer):
+        from limpia.registry.services import application_submit
+
+        data = serializer.validated_data
+        serializer.instance = application_submit(
+            acting_user=self.request.user,
+            expert=data["expert"],
+            submitted_on=data["submitted_on"],
+            is_renewal=data.get("is_renewal", False),
+        )
+
+    @extend_schema(request=s.DecisionSerializer, responses=s.ApplicationSerializer)
+    @action(detail=True, methods=["post"])
+    def decide(self, request, pk=None):
+        """Recommend, observe, approve (with validity) or reject; the expert resubmits."""
+        from limpia.registry.services import application_decide
+
+        body = s.DecisionSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        application = application_decide(
+            acting_user=request.user, application=self.get_object(), **body.validated_data
+        )
+        return Response(s.ApplicationSerializer(application).data)
+
+
+class ExpertDeclarationsViewSet(viewsets.GenericViewSet):
+    """What an expert declares: relations with companies (conflicts of interest) and training."""
+
+    lookup_field = "auditor_id"
+    queryset = Expert.objects.all()
+
+    @extend_schema(request=s.RelationSerializer, responses={201: s.RelationSerializer})
+    @action(detail=True, methods=["post"])
+    def relations(self, request, auditor_id=None):
+        from limpia.registry.services import relation_declare
+
+        expert = self.get_object()
+        body = s.RelationSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        company = Company.objects.filter(
+            country_id=data["country"].upper(), tax_id=data["company"]
+        ).first()
+        if company is None:
+            raise DomainError(_("No company with that tax identifier."), field="company")
+        relation_declare(
+            acting_user=request.user,
+            expert=expert,
+            company=company,
+            kind=data["kind"],
+            started_on=data["started_on"],
+            ended_on=data.get("ended_on"),
+        )
+        return Response(body.data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.TrainingSerializer, responses={201: s.TrainingSerializer})
+    @action(detail=True, methods=["post"])
+    def trainings(self, request, auditor_id=None):
+        from limpia.registry.services import training_record
+
+        body = s.TrainingSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        training_record(acting_user=request.user, expert=self.get_object(), **body.validated_data)
+        return Response(body.data, status=status.HTTP_201_CREATED)

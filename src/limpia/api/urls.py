@@ -24,6 +24,10 @@ router.register("consultations", agreements.ConsultationViewSet, basename="consu
 router.register("certificates", agreements.CertificateViewSet, basename="certificate")
 router.register("impacts", agreements.ImpactViewSet, basename="impact")
 router.register("registry", agreements.ExpertViewSet, basename="expert")
+router.register(
+    "registry-applications", agreements.ApplicationViewSet, basename="registry-application"
+)
+router.register("experts", agreements.ExpertDeclarationsViewSet, basename="expert-declaration")
 
 app_name = "api"
 urlpatterns = [
