@@ -101,6 +101,22 @@ def certification_eligibility(agreement: Agreement, facility: Facility) -> str:
     return "correction_pending"
 
 
+def eligibility_by_facility(agreement: Agreement) -> dict[int, str]:
+    """`certification_eligibility` of every facility with a final audit, in two queries."""
+    settings = settings_of(agreement)
+    result = {}
+    for facility_id, (audit, merged) in (
+        latest_audits_of([agreement.pk], AuditType.FINAL).get(agreement.pk, {}).items()
+    ):
+        original = pure_items(audit.items.all())
+        outcome = compliance.final_audit_outcome(compliance.facility_compliance(original), settings)
+        if outcome == "correction":
+            full = compliance.facility_compliance(merged) == 1
+            outcome = "eligible" if full else "correction_pending"
+        result[facility_id] = outcome
+    return result
+
+
 def consultation_state(consultation: Consultation, *, today: dt.date) -> tuple[str, list[str]]:
     agreement = consultation.agreement
     regulators = list(agreement.signatories.filter(role="regulator"))

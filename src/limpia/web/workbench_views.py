@@ -146,12 +146,13 @@ def _coordinator_rows(agreements, today):
         )
         consulted = {c.facility_id for c in consultations}
         certified = set(agreement.certificates.values_list("facility_id", flat=True))
+        eligibility = figures.eligibility_by_facility(agreement)
         to_consult = [
             f
             for f in _adhered_facilities(agreement)
             if f.pk not in consulted
             and f.pk not in certified
-            and figures.certification_eligibility(agreement, f) == "eligible"
+            and eligibility.get(f.pk) == "eligible"
         ]
         open_consultations, to_certify = [], []
         for consultation in consultations:

@@ -166,3 +166,18 @@ def test_it_reads_the_data_in_a_fixed_number_of_queries(goals, apl, facilities):
     # nodes, indicators, targets, measurements, then adhesions, certificates, committees and
     # regions: one query each whatever the number of rows.
     assert count() == before == 8
+
+
+def test_it_agrees_with_the_per_facility_eligibility_in_bulk(apl, facilities, cora, aurora):
+    from limpia.agreements import figures
+    from limpia.agreements.tests.helpers import adhere, run_audit, set_stage
+
+    adhere(apl, *facilities.values())
+    set_stage(apl, "final_evaluation")
+    run_audit(cora, apl, facilities["A1"], aurora, {"1.1": True, "1.2": True, "2.1": True})
+    run_audit(cora, apl, facilities["A2"], aurora, {"1.1": True, "1.2": False, "2.1": False})
+    bulk = figures.eligibility_by_facility(apl)
+    for code in ("A1", "A2"):
+        facility = facilities[code]
+        assert bulk[facility.pk] == figures.certification_eligibility(apl, facility)
+    assert bulk[facilities["A1"].pk] == "eligible"
