@@ -1,6 +1,7 @@
 """Company tax identifiers: check digits where stdnum knows the country, loose format elsewhere."""
 
 import pytest
+from django.utils import translation
 
 from limpia.core.errors import DomainError
 from limpia.core.taxid import (
@@ -10,6 +11,13 @@ from limpia.core.taxid import (
     tax_id_name,
     validate_tax_id,
 )
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """Messages are asserted in English (the msgids); the site itself defaults to Spanish."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.mark.parametrize("value", ["76.086.428-5", "76086428-5", "760864285", " 76.086.428-5 "])

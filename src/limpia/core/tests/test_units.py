@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 import pytest
+from django.utils import translation
 
 from limpia.core.errors import DomainError
 from limpia.core.units import (
@@ -13,6 +14,14 @@ from limpia.core.units import (
     sum_money,
     to_canonical,
 )
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """Messages are asserted in English (the msgids); the site itself defaults to Spanish."""
+    with translation.override("en"):
+        yield
+
 
 D = Decimal
 
