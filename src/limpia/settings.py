@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "limpia.plans",
     "limpia.registry",
     "limpia.agreements",
+    "limpia.exchange",
     "limpia.api",
     "limpia.web",
 ]

@@ -1,0 +1,37 @@
+"""`limpia export KIND ...`: each kind is implemented by a function in limpia.exchange."""
+
+import sys
+from importlib import import_module
+
+from django.core.management.base import BaseCommand, CommandError
+
+from limpia.core.errors import DomainError
+
+# kind → "module:function"; the function takes (slug_or_none, output_path_or_none, stdout)
+EXPORTERS = {
+    "iati": "limpia.exchange.iati:export_command",
+    "opensdg": "limpia.exchange.opensdg:export_command",
+    "plan": "limpia.exchange.workbooks:export_plan_command",
+    "agreement": "limpia.exchange.workbooks:export_agreement_command",
+}
+
+
+class Command(BaseCommand):
+    help = "Export data: iati PLAN_SLUG, opensdg PLAN_SLUG, plan PLAN_SLUG, agreement SLUG."
+
+    def add_arguments(self, parser):
+        parser.add_argument("kind", choices=sorted(EXPORTERS))
+        parser.add_argument("slug")
+        parser.add_argument("-o", "--output", help="file to write (default: standard output)")
+        parser.add_argument("--format", default=None, help="csv, xlsx or json where it applies")
+
+    def handle(self, *args, kind, slug, output, format, **options):
+        module, function = EXPORTERS[kind].split(":")
+        try:
+            exporter = getattr(import_module(module), function)
+        except (ImportError, AttributeError) as exc:
+            raise CommandError(f"The {kind} export is not available: {exc}") from None
+        try:
+            exporter(slug=slug, output=output, fmt=format, stdout=self.stdout or sys.stdout)
+        except DomainError as exc:
+            raise CommandError(exc.message) from None
