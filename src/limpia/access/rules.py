@@ -334,12 +334,16 @@ for model in (
     "regionalcommittee",
     "stagechange",
     "extension",
-    "consultation",
-    "consultationanswer",
     "followupreport",
     "followupitem",
 ):
     rules.add_perm(f"agreements.view_{model}", can_coordinate | is_published_agreement)
+    rules.add_perm(f"agreements.add_{model}", can_coordinate)
+    rules.add_perm(f"agreements.change_{model}", can_coordinate)
+    rules.add_perm(f"agreements.delete_{model}", is_admin)
+# Consultations and answers are the coordinators' and the regulators' business, not public.
+for model in ("consultation", "consultationanswer"):
+    rules.add_perm(f"agreements.view_{model}", can_coordinate | is_agreement_regulator)
     rules.add_perm(f"agreements.add_{model}", can_coordinate)
     rules.add_perm(f"agreements.change_{model}", can_coordinate)
     rules.add_perm(f"agreements.delete_{model}", is_admin)

@@ -41,7 +41,7 @@ def _matches_company(params: dict, *, company, subdivision_id: str | None) -> bo
     if country and company.country_id != country:
         return False
     sector = params.get("sector")
-    if sector and not (company.sector_id or "").startswith(str(sector)):
+    if sector and not (company.sector.code if company.sector_id else "").startswith(str(sector)):
         return False
     subdivision = params.get("subdivision")
     return not subdivision or subdivision_id == subdivision
@@ -78,13 +78,13 @@ class MetricData:
         if metrics & {"companies_adhered", "facilities_adhered"}:
             self.adhesions = list(
                 Adhesion.objects.filter(withdrawn_on__isnull=True).select_related(
-                    "facility__company", "agreement"
+                    "facility__company__sector", "agreement"
                 )
             )
         if metrics & {"companies_certified", "facilities_certified"}:
             self.certificates = list(
                 Certificate.objects.filter(revoked_on__isnull=True).select_related(
-                    "facility__company"
+                    "facility__company__sector"
                 )
             )
         if "agreements_signed" in metrics:

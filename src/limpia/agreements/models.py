@@ -41,6 +41,19 @@ class AgreementQuerySet(models.QuerySet):
     def for_listing(self):
         return self.select_related("country").prefetch_related("sectors", "subdivisions")
 
+    def with_facility_counts(self, today: dt.date):
+        """`adhered_facilities` (not withdrawn) and `certified_facilities`: certificates not
+        revoked and not expired on `today` (a suspended one still counts: it can be restored)."""
+        in_force = Q(certificates__valid_until__gte=today) & (
+            Q(certificates__revoked_on__isnull=True) | Q(certificates__revoked_on__gt=today)
+        )
+        return self.annotate(
+            adhered_facilities=models.Count(
+                "adhesions", filter=Q(adhesions__withdrawn_on__isnull=True), distinct=True
+            ),
+            certified_facilities=models.Count("certificates", filter=in_force, distinct=True),
+        )
+
 
 def add_months(day: dt.date, months: int) -> dt.date:
     month = day.month - 1 + months

@@ -31,7 +31,7 @@ from limpia.agreements.models import (
     Stage,
     StageChange,
 )
-from limpia.core.errors import DomainError, IllegalTransition
+from limpia.core.errors import DomainError, IllegalTransition, NotAllowed
 from limpia.core.services import require_perm, save_attributed
 from limpia.core.taxid import validate_tax_id
 
@@ -166,6 +166,21 @@ def _clean(instance) -> None:
 
 ADHESION_STAGES = (Stage.SIGNED, Stage.ADHESION, Stage.IMPLEMENTATION)
 # Facilities are audited once they have adhered, that is from signing on (not when cancelled).
+# Final audits (and their corrections) from implementation on.
+FINAL_AUDIT_STAGES = (
+    Stage.IMPLEMENTATION,
+    Stage.FINAL_EVALUATION,
+    Stage.CERTIFICATION,
+    Stage.IMPACT_EVALUATION,
+    Stage.CLOSED,
+)
+# Certificates are issued once the final evaluation is under way (and afterwards).
+CERTIFYING_STAGES = (
+    Stage.FINAL_EVALUATION,
+    Stage.CERTIFICATION,
+    Stage.IMPACT_EVALUATION,
+    Stage.CLOSED,
+)
 AUDIT_STAGES = (
     Stage.SIGNED,
     Stage.ADHESION,
@@ -329,6 +344,30 @@ def late_facilities(agreement: Agreement, *, today: dt.date) -> list[dict]:
     return late
 
 
+def _require_stage(agreement: Agreement, stages, what) -> None:
+    if agreement.stage not in stages:
+        raise IllegalTransition(
+            _("Cannot %(what)s while the agreement is in stage “%(stage)s”.")
+            % {"what": what, "stage": agreement.get_stage_display()}
+        )
+
+
+def _require_active_adhesion(agreement: Agreement, facility: Facility) -> Adhesion:
+    adhesion = Adhesion.objects.filter(agreement=agreement, facility=facility).first()
+    if adhesion is None:
+        raise DomainError(
+            _("Facility %(code)s has not adhered to this agreement.") % {"code": facility.code},
+            field="facility",
+        )
+    if adhesion.withdrawn_on:
+        raise DomainError(
+            _("Facility %(code)s withdrew from this agreement on %(date)s.")
+            % {"code": facility.code, "date": adhesion.withdrawn_on},
+            field="facility",
+        )
+    return adhesion
+
+
 # ---------------------------------------------------------------- audits
 
 
@@ -379,16 +418,16 @@ def audit_open(
     require_perm(acting_user, "agreements.open_audit", agreement)
     if audit_type not in AuditType.values:
         raise DomainError(_("Unknown audit type %(t)r.") % {"t": audit_type}, field="audit_type")
-    adhesion = Adhesion.objects.filter(agreement=agreement, facility=facility).first()
-    if adhesion is None:
-        raise DomainError(
-            _("Facility %(code)s has not adhered to this agreement.") % {"code": facility.code},
-            field="facility",
-        )
-    if agreement.stage not in AUDIT_STAGES:
+    _require_active_adhesion(agreement, facility)
+    stages = {
+        AuditType.FINAL: FINAL_AUDIT_STAGES,
+        AuditType.CORRECTION: FINAL_AUDIT_STAGES,
+        AuditType.MAINTENANCE: CERTIFYING_STAGES,
+    }.get(audit_type, AUDIT_STAGES)
+    if agreement.stage not in stages:
         raise IllegalTransition(
-            _("Facilities are audited once the agreement is signed; it is in “%(stage)s”.")
-            % {"stage": agreement.get_stage_display()}
+            _("A %(type)s is not possible while the agreement is in stage “%(stage)s”.")
+            % {"type": AuditType(audit_type).label.lower(), "stage": agreement.get_stage_display()}
         )
     if Audit.objects.filter(
         agreement=agreement, facility=facility, audit_type=audit_type, status=AuditStatus.OPEN
@@ -403,10 +442,18 @@ def audit_open(
         if (
             corrects is None
             or corrects.audit_type != AuditType.FINAL
-            or (corrects.facility_id != facility.pk)
+            or corrects.facility_id != facility.pk
+            or corrects.agreement_id != agreement.pk
         ):
             raise DomainError(
                 _("A correction re-verification names the facility's final audit."),
+                field="corrects",
+            )
+        from limpia.agreements.figures import audit_outcome
+
+        if corrects.status != AuditStatus.SUBMITTED or audit_outcome(corrects) != "correction":
+            raise DomainError(
+                _("That final audit did not give the facility a correction period."),
                 field="corrects",
             )
     elif corrects is not None:
@@ -457,6 +504,19 @@ def audit_item_record(
             _("Action %(code)s belongs to another agreement.") % {"code": action.code},
             field="action",
         )
+    if audit.audit_type == AuditType.CORRECTION:
+        failed = AuditItem.objects.filter(
+            audit_id=audit.corrects_id, action=action, applies=True, complies=False
+        ).exists()
+        if not failed:
+            raise DomainError(
+                _(
+                    "A re-verification covers only the items that failed the final audit; "
+                    "%(code)s did not."
+                )
+                % {"code": action.code},
+                field="action",
+            )
     if action.responsible != "company" or not action.applies_to(audit.facility.company.size):
         raise DomainError(
             _(
@@ -590,9 +650,31 @@ def consultation_open(
     from limpia.agreements.figures import certification_eligibility
 
     require_perm(acting_user, "agreements.consult_regulators", agreement)
+    _require_stage(agreement, CERTIFYING_STAGES, _("consult the regulators"))
+    _require_active_adhesion(agreement, facility)
     if certification_eligibility(agreement, facility) != "eligible":
         raise IllegalTransition(
             _("Facility %(code)s is not eligible for certification.") % {"code": facility.code}
+        )
+    if consulted_on > timezone.localdate():
+        raise DomainError(
+            _("The consultation cannot be dated in the future."), field="consulted_on"
+        )
+    final = (
+        Audit.objects.filter(
+            agreement=agreement,
+            facility=facility,
+            audit_type=AuditType.FINAL,
+            status=AuditStatus.SUBMITTED,
+        )
+        .order_by("-audit_date")
+        .first()
+    )
+    if final is not None and consulted_on < final.audit_date:
+        raise DomainError(
+            _("The consultation cannot be dated before the final audit (%(date)s).")
+            % {"date": final.audit_date},
+            field="consulted_on",
         )
     consultation, created = Consultation.objects.get_or_create(
         agreement=agreement,
@@ -617,6 +699,12 @@ def consultation_answer(
     require_perm(acting_user, "agreements.answer_consultation", consultation.agreement)
     if signatory.agreement_id != consultation.agreement_id or signatory.role != "regulator":
         raise DomainError(_("Only the agreement's regulators answer."), field="signatory")
+    from limpia.access.rules import is_admin, organization_ids_regulating
+
+    if not is_admin(acting_user) and (
+        signatory.organization_id not in organization_ids_regulating(acting_user)
+    ):
+        raise NotAllowed(_("You answer only for the regulator you work for."))
     if objects_to and not reason.strip():
         raise DomainError(_("An objection needs its reason."), field="reason")
     if answered_on < consultation.consulted_on:
@@ -663,6 +751,8 @@ def certificate_issue(
     from limpia.compliance import CertificationSettings, certificate_valid_until
 
     require_perm(acting_user, "agreements.issue_certificate", agreement)
+    _require_stage(agreement, CERTIFYING_STAGES, _("issue certificates"))
+    _require_active_adhesion(agreement, facility)
     if issued_on > timezone.localdate():
         raise DomainError(_("The issue date cannot be in the future."), field="issued_on")
     if certification_eligibility(agreement, facility) != "eligible":
@@ -783,11 +873,11 @@ def impact_record(
     require_perm(
         acting_user, "agreements.record_impact", Impact(agreement=agreement, facility=facility)
     )
-    if not Adhesion.objects.filter(agreement=agreement, facility=facility).exists():
-        raise DomainError(
-            _("Facility %(code)s has not adhered to this agreement.") % {"code": facility.code},
-            field="facility",
-        )
+    _require_active_adhesion(agreement, facility)
+    if not 1900 <= year <= timezone.localdate().year:
+        raise DomainError(_("The year must be a past or current year."), field="year")
+    if metric not in units.MONEY_METRICS and Decimal(value) < 0:
+        raise DomainError(_("An impact value cannot be negative."), field="value")
     if metric in units.MONEY_METRICS:
         amount = units.Money(Decimal(value), unit)  # validates the ISO 4217 code
         canonical_value, canonical = amount.amount, amount.currency

@@ -1,6 +1,6 @@
 """API v1 for Clean Production Agreements, certificates and the registry: thin over services."""
 
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -10,7 +10,11 @@ from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
-from limpia.access.rules import agreements_visible_to, audits_visible_to
+from limpia.access.rules import (
+    agreements_visible_to,
+    audits_visible_to,
+    consultations_visible_to,
+)
 from limpia.agreements import figures, services
 from limpia.agreements.models import (
     Action,
@@ -31,17 +35,10 @@ from limpia.registry.models import Expert
 
 
 def _agreements(user):
-    today = timezone.localdate()
-    certified = Count(
-        "certificates",
-        filter=Q(certificates__revoked_on__isnull=True) | Q(certificates__revoked_on__gt=today),
-        distinct=True,
-    )
-    adhered = Count("adhesions", filter=Q(adhesions__withdrawn_on__isnull=True), distinct=True)
     return (
         agreements_visible_to(user, Agreement.objects.all())
         .for_listing()
-        .annotate(adhered_facilities=adhered, certified_facilities=certified)
+        .with_facility_counts(timezone.localdate())
         .order_by("-signing_date", "code")
     )
 
@@ -177,14 +174,10 @@ class CompanyViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         visible = agreements_visible_to(self.request.user, Agreement.objects.all())
-        return (
-            Company.objects.filter(
-                Q(facilities__adhesions__agreement__in=visible)
-                | Q(roles__user=self.request.user.pk)
-            )
-            .distinct()
-            .select_related("sector")
-        )
+        condition = Q(facilities__adhesions__agreement__in=visible)
+        if self.request.user.is_authenticated:
+            condition |= Q(roles__user=self.request.user)
+        return Company.objects.filter(condition).distinct().select_related("sector")
 
     def perform_create(self, serializer):
         from limpia.core.models import Country
@@ -409,7 +402,10 @@ class ImpactViewSet(mixins.CreateModelMixin, viewsets.GenericViewSet):
 
 
 class ConsultationViewSet(viewsets.GenericViewSet):
-    queryset = Consultation.objects.select_related("agreement", "facility")
+    def get_queryset(self):
+        return consultations_visible_to(
+            self.request.user, Consultation.objects.select_related("agreement", "facility")
+        )
 
     @extend_schema(request=s.ConsultationOpenSerializer, responses={201: s.ConsultationSerializer})
     def create(self, request):

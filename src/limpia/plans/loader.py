@@ -163,6 +163,16 @@ def _parse_indicator(check: _Checker, data: dict, where: str) -> dict[str, Any]:
             allowed = ", ".join(ComputedMetric.values)
             check.error(where, f"'metric.name' must be one of {allowed}, not {metric!r}")
         params = {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in spec.items()}
+        unknown = set(params) - {"since", "country", "sizes", "sector", "subdivision"}
+        if unknown:
+            check.error(where, f"unknown metric parameters: {', '.join(sorted(unknown))}")
+        if "since" in params:
+            try:
+                dt.date.fromisoformat(str(params["since"]))
+            except ValueError:
+                check.error(where, f"'metric.since' must be an ISO date, not {params['since']!r}")
+        if "sizes" in params and not isinstance(params["sizes"], list):
+            check.error(where, "'metric.sizes' must be a list of company sizes")
     return {
         "code": code,
         "name": check.text(data, "name", where, required=True),

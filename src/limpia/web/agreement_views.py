@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -43,12 +43,11 @@ CERTIFICATES_PER_PAGE = 100
 
 def _agreements(user):
     """Agreements the user may see, with their adhered and certified facility counts."""
-    adhered = Count("adhesions", filter=Q(adhesions__withdrawn_on__isnull=True), distinct=True)
-    certified = Count("certificates", distinct=True)
     return (
         agreements_visible_to(user, Agreement.objects.all())
         .for_listing()
-        .annotate(adhered_facilities=adhered, certified_facilities=certified)
+        .with_facility_counts(timezone.localdate())
+        .order_by("-signing_date", "code")
     )
 
 

@@ -88,6 +88,10 @@ def text(html: str) -> str:
 
 
 def final_audit(agreement, facility, *, coordinator, auditor, outcomes):
+    if agreement.stage in ("signed", "adhesion", "implementation"):
+        # final audits and certificates come in the final evaluation
+        type(agreement).objects.filter(pk=agreement.pk).update(stage="final_evaluation")
+        agreement.stage = "final_evaluation"
     audit = services.audit_open(
         acting_user=coordinator,
         agreement=agreement,
@@ -161,7 +165,7 @@ def test_it_lists_published_agreements_with_their_figures(certificate, visitor):
     assert 'href="/agreements/apl-lacteo/"' in html
     row = re.search(r'<tr data-agreement="apl-lacteo">(.*?)</tr>', html, re.S).group(1)
     cells = [text(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
-    assert cells[2].startswith("Signed")
+    assert cells[2].startswith("Final evaluation")  # moved there for its final audits
     assert cells[4] == "Chile"  # national territory
     assert cells[5:7] == ["3", "1"]  # adhered and certified facilities
     compliance = figures.consolidated(certificate.agreement).compliance
@@ -561,8 +565,7 @@ def test_it_shows_the_detail_page_in_a_fixed_number_of_queries(audited, cora, au
     facility = Facility.objects.create(
         company=Company.objects.get(tax_id="965432109"), code="B2", name="Planta Chillán"
     )
-    services.facility_adhere(
-        acting_user=cora, agreement=audited, facility=facility, adhered_on=ADHERED
-    )
+    # adhered during the window (recorded directly: the agreement has moved on since)
+    Adhesion.objects.create(agreement=audited, facility=facility, adhered_on=ADHERED)
     final_audit(audited, facility, coordinator=cora, auditor=aurora, outcomes=OUTCOMES["B1"])
     assert count_queries(visitor, "/agreements/apl-lacteo/") == 13

@@ -86,6 +86,8 @@ def adhered(apl, cora, facilities):
 
 @pytest.fixture
 def final_audit(adhered, cora, aurora, facilities):
+    type(adhered).objects.filter(pk=adhered.pk).update(stage="final_evaluation")
+    adhered.stage = "final_evaluation"
     return services.audit_open(
         acting_user=cora,
         agreement=adhered,
@@ -547,7 +549,9 @@ def test_it_lets_the_regulator_object_with_a_reason(final_audit, cora, aurora, r
     assert not Certificate.objects.exists()
 
 
-def test_it_lets_the_coordinator_validate_a_reverification_and_revoke(certificate, cora, aurora):
+def test_it_lets_the_coordinator_revoke_and_refuses_a_needless_reverification(
+    certificate, cora, aurora
+):
     coordinator = logged_in(cora)
     url = f"/work/certificates/{certificate.code}/revoke/"
     on = certificate.issued_on.isoformat()
@@ -572,7 +576,8 @@ def test_it_lets_the_coordinator_validate_a_reverification_and_revoke(certificat
     assert "A correction re-verification names the facility" in field_errors(
         html(response), "id_corrects"
     )
-    coordinator.post(
+    # A final audit at 100 % gave no correction period: a re-verification is refused.
+    response = coordinator.post(
         "/work/agreements/apl-lacteo/audits/new/",
         {
             "facility": certificate.facility_id,
@@ -582,18 +587,5 @@ def test_it_lets_the_coordinator_validate_a_reverification_and_revoke(certificat
             "corrects": certificate.final_audit_id,
         },
     )
-    correction = Audit.objects.get(audit_type="correction")
-    services.audit_item_record(
-        acting_user=aurora.user,
-        audit=correction,
-        action=actions("1.1")["1.1"],
-        applies=True,
-        complies=True,
-    )
-    services.audit_submit(acting_user=aurora.user, audit=correction)
-    page = html(coordinator.get("/work/"))
-    validate = f"/work/agreements/apl-lacteo/audits/{correction.pk}/validate/"
-    assert validate in page
-    assert coordinator.post(validate).status_code == 302
-    correction.refresh_from_db()
-    assert correction.validated_by == cora
+    assert "did not give the facility a correction period" in html(response)
+    assert not Audit.objects.filter(audit_type="correction").exists()
