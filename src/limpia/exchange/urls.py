@@ -1,0 +1,16 @@
+"""Exchange endpoints, included under /api/v1/."""
+
+from django.urls import path
+
+from limpia.exchange import api
+
+app_name = "exchange"
+urlpatterns = [
+    path("plans/<slug:slug>/iati.xml", api.iati_view, name="plan-iati"),
+    path("plans/<slug:slug>/opensdg.zip", api.opensdg_view, name="plan-opensdg"),
+    path(
+        "plans/<slug:slug>/indicators/<str:code>/opensdg.csv",
+        api.opensdg_indicator_view,
+        name="indicator-opensdg",
+    ),
+]
