@@ -266,6 +266,38 @@ def _audit(agreement, facility, auditor, audit_type, day, outcome, rng, actions)
     return audit
 
 
+def _work_in_progress(agreement, facilities, auditor, actions, rng) -> None:
+    """An agreement under way: follow-up reports (some late) and an open intermediate audit."""
+    from limpia.agreements.models import FollowUpItem, FollowUpReport
+
+    period_end = agreement.adhesion_end + dt.timedelta(days=180)
+    for facility in facilities[:10]:
+        adhesion = Adhesion.objects.get(agreement=agreement, facility=facility)
+        report = FollowUpReport.objects.create(
+            adhesion=adhesion,
+            kind="follow_up",
+            period_end=period_end,
+            submitted_at=dt.datetime.combine(period_end, dt.time(9), tzinfo=dt.UTC),
+        )
+        FollowUpItem.objects.bulk_create(
+            FollowUpItem(
+                report=report,
+                action=action,
+                status=rng.choice(["done", "done", "in_progress", "not_started"]),
+                comment="Reporte de ejemplo",
+            )
+            for action in actions
+            if action.applies_to(facility.company.size)
+        )
+    Audit.objects.create(
+        agreement=agreement,
+        facility=facilities[0],
+        auditor=auditor,
+        audit_type="intermediate",
+        audit_date=period_end + dt.timedelta(days=20),
+    )
+
+
 @transaction.atomic
 def sample_agreements_load() -> int:
     """Create the sample agreements once; returns how many were created."""
@@ -319,6 +351,8 @@ def sample_agreements_load() -> int:
                 )
             )
         Adhesion.objects.bulk_create(adhesions)
+        if agreement.code == "APL-EJ-FRUTA":
+            _work_in_progress(agreement, facilities, experts[0], actions, rng)
         if not n_audited:
             continue
         final_day = agreement.implementation_end + dt.timedelta(days=30)

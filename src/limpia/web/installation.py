@@ -58,6 +58,7 @@ def ensure_demo_users(*, password: str | None) -> dict[str, str | None]:
 
     users = get_user_model()
     created = {}
+    created.update(_ensure_agreement_people(users, password))
     for username, (role, scope) in DEMO_ROLES.items():
         if users.objects.filter(username=username).exists():
             continue
@@ -69,4 +70,42 @@ def ensure_demo_users(*, password: str | None) -> dict[str, str | None]:
         else:
             RoleAssignment.objects.create(user=user, role=role, plan=Plan.objects.get(slug=scope))
         created[username] = None if password else generated
+    return created
+
+
+def _ensure_agreement_people(users, password: str | None) -> dict[str, str | None]:
+    """Demo accounts for the agreements workbench, on the sample agreements (if loaded):
+    a coordinator, a company representative, an auditor and a regulator."""
+    from limpia.access.models import RoleAssignment
+    from limpia.agreements.models import Agreement, Company
+    from limpia.core.models import Organization
+    from limpia.registry.models import Expert
+
+    fruit = Agreement.objects.filter(code="APL-EJ-FRUTA").first()
+    bakery = Agreement.objects.filter(code="APL-EJ-PANADE").first()
+    if fruit is None or bakery is None:
+        return {}
+    created = {}
+
+    def account(username):
+        if users.objects.filter(username=username).exists():
+            return None
+        generated = password or secrets.token_urlsafe(12)
+        created[username] = None if password else generated
+        return users.objects.create_user(username, password=generated)
+
+    if user := account("coordinadora"):
+        for agreement in (fruit, bakery):
+            RoleAssignment.objects.create(user=user, role="coordinator", agreement=agreement)
+    if user := account("empresa"):
+        company = Company.objects.filter(facilities__adhesions__agreement=fruit).order_by("pk")
+        RoleAssignment.objects.create(user=user, role="company_rep", company=company.first())
+    if user := account("auditora"):
+        Expert.objects.filter(auditor_id="EJ-AUD-001", user__isnull=True).update(user=user)
+    if user := account("fiscalizador"):
+        RoleAssignment.objects.create(
+            user=user,
+            role="regulator",
+            organization=Organization.objects.get(key="ejemplo-fiscalizador"),
+        )
     return created
