@@ -567,7 +567,7 @@ class PlanState:
 
 def load_state(slug: str, *, lock: bool = False) -> PlanState:
     state = PlanState()
-    plans = Plan.objects.select_for_update() if lock else Plan.objects
+    plans = Plan.objects.select_for_update(of=("self",)) if lock else Plan.objects
     state.plan = plans.filter(slug=slug).select_related("parent").first() if slug else None
     if state.plan is None:
         return state
