@@ -14,3 +14,10 @@ urlpatterns = [
         name="indicator-opensdg",
     ),
 ]
+
+from limpia.exchange import import_api  # noqa: E402
+
+urlpatterns += [
+    path("imports/plan/", import_api.plan_import_view, name="import-plan"),
+    path("imports/plan/template.xlsx", import_api.plan_template_view, name="import-plan-template"),
+]
