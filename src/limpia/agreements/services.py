@@ -32,7 +32,7 @@ from limpia.agreements.models import (
     StageChange,
 )
 from limpia.core.errors import DomainError, IllegalTransition, NotAllowed
-from limpia.core.services import require_perm, save_attributed
+from limpia.core.services import require_perm, save_attributed, validate_model
 from limpia.core.taxid import validate_tax_id
 
 # An auditor who worked for, advised or owned part of a company within this many days before an
@@ -149,19 +149,9 @@ def company_register(
     if company is not None:
         return company
     company = Company(country=country, tax_id=compact, name=name.strip(), size=size, sector=sector)
-    _clean(company)
+    validate_model(company)
     save_attributed(company, acting_user=acting_user, reason="registered")
     return company
-
-
-def _clean(instance) -> None:
-    from django.core.exceptions import ValidationError
-
-    try:
-        instance.full_clean()
-    except ValidationError as exc:
-        field, messages = next(iter(exc.message_dict.items()))
-        raise DomainError(" ".join(messages), field=None if field == "__all__" else field) from None
 
 
 ADHESION_STAGES = (Stage.SIGNED, Stage.ADHESION, Stage.IMPLEMENTATION)

@@ -19,18 +19,24 @@ def save_attributed(instance, *, acting_user, update_fields=None, reason: str = 
     instance.save(update_fields=update_fields)
 
 
-@transaction.atomic
-def organization_save(*, acting_user, organization, reason: str = "organization"):
-    """Create or update an organization (administrators), with validation and history."""
+def validate_model(instance) -> None:
+    """Model validation (field types, choices, constraints, clean()) as a DomainError that
+    names the first field at fault."""
     from django.core.exceptions import ValidationError
 
-    creating = organization._state.adding
-    require_perm(acting_user, f"core.{'add' if creating else 'change'}_organization", organization)
     try:
-        organization.full_clean()
+        instance.full_clean()
     except ValidationError as exc:
         field, messages = next(iter(exc.message_dict.items()))
         raise DomainError(" ".join(messages), field=None if field == "__all__" else field) from None
+
+
+@transaction.atomic
+def organization_save(*, acting_user, organization, reason: str = "organization"):
+    """Create or update an organization (administrators), with validation and history."""
+    creating = organization._state.adding
+    require_perm(acting_user, f"core.{'add' if creating else 'change'}_organization", organization)
+    validate_model(organization)
     ancestor = organization.parent
     while ancestor is not None:
         if ancestor.pk == organization.pk:

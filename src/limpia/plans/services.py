@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy
 
 from limpia.core.dates import EARLIEST
 from limpia.core.errors import DomainError, IllegalTransition
-from limpia.core.services import require_perm, save_attributed
+from limpia.core.services import require_perm, save_attributed, validate_model
 from limpia.plans.models import (
     Indicator,
     IndicatorKind,
@@ -260,18 +260,6 @@ def plan_change_status(*, acting_user, plan: Plan, verb: str) -> Plan:
     return plan
 
 
-def _validated(instance) -> None:
-    """Model validation (field types, choices, constraints) as a DomainError naming the field."""
-    from django.core.exceptions import ValidationError
-
-    try:
-        instance.full_clean()
-    except ValidationError as exc:
-        field, messages = next(iter(exc.message_dict.items()))
-        field = None if field == "__all__" else field
-        raise DomainError(" ".join(messages), field=field) from None
-
-
 @transaction.atomic
 def plan_element_save(*, acting_user, instance, reason: str = ""):
     """Create or update a plan, node, indicator or target after permission and validation checks.
@@ -286,7 +274,7 @@ def plan_element_save(*, acting_user, instance, reason: str = ""):
     require_perm(acting_user, f"plans.{'add' if creating else 'change'}_{model}", perm_obj)
     if model == "indicator" and not creating:
         _check_kind_change(instance)
-    _validated(instance)  # Node.clean() checks the parent and sets the depth
+    validate_model(instance)  # Node.clean() checks the parent and sets the depth
     save_attributed(instance, acting_user=acting_user, reason=reason or model)
     if isinstance(instance, Node) and not creating:
         _refresh_depths(instance, acting_user)

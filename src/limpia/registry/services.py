@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from limpia.core.errors import DomainError, IllegalTransition
-from limpia.core.services import require_perm, save_attributed
+from limpia.core.services import require_perm, save_attributed, validate_model
 from limpia.registry.models import Application, ApplicationStatus, Expert, Relation, Training
 
 A = ApplicationStatus
@@ -132,10 +132,7 @@ def relation_declare(
     relation = Relation(
         expert=expert, company=company, kind=kind, started_on=started_on, ended_on=ended_on
     )
-    try:
-        relation.full_clean()
-    except Exception as exc:  # ValidationError with the field's message
-        raise DomainError(str(exc), field="kind") from None
+    validate_model(relation)
     save_attributed(relation, acting_user=acting_user, reason="declared")
     return relation
 
