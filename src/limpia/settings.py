@@ -48,6 +48,8 @@ INSTALLED_APPS = [
     "limpia.registry",
     "limpia.agreements",
     "limpia.exchange",
+    "limpia.knowledge",
+    "limpia.reports.apps.ReportsConfig",
     "limpia.api",
     "limpia.web",
 ]

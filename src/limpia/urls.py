@@ -13,4 +13,5 @@ urlpatterns = [
     path("", include("limpia.web.agreement_urls")),
     path("work/", include("limpia.web.workbench_urls")),
     path("imports/", include("limpia.web.import_urls")),
+    path("", include("limpia.reports.urls")),
 ]

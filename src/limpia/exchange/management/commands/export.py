@@ -12,7 +12,7 @@ EXPORTERS = {
     "iati": "limpia.exchange.iati:export_command",
     "opensdg": "limpia.exchange.opensdg:export_command",
     "plan": "limpia.exchange.workbooks:export_plan_command",
-    "agreement": "limpia.exchange.workbooks:export_agreement_command",
+    "agreement": "limpia.exchange.agreement_workbooks:export_agreement_command",
 }
 
 
