@@ -14,4 +14,5 @@ urlpatterns = [
     path("work/", include("limpia.web.workbench_urls")),
     path("imports/", include("limpia.web.import_urls")),
     path("", include("limpia.reports.urls")),
+    path("", include("limpia.knowledge.urls")),
 ]

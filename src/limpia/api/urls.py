@@ -3,6 +3,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from limpia.api import agreements, views
+from limpia.knowledge.api import DocumentViewSet
 
 router = DefaultRouter()
 router.register("plans", views.PlanViewSet, basename="plan")
@@ -28,6 +29,7 @@ router.register(
     "registry-applications", agreements.ApplicationViewSet, basename="registry-application"
 )
 router.register("experts", agreements.ExpertDeclarationsViewSet, basename="expert-declaration")
+router.register("documents", DocumentViewSet, basename="document")
 
 app_name = "api"
 urlpatterns = [
