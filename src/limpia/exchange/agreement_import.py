@@ -70,6 +70,7 @@ from limpia.exchange.tabular import (
     Row,
     RowReader,
     Workbook,
+    check_header,
     fold,
     parse_text,
     read_workbook,
@@ -347,35 +348,14 @@ def _check_columns(book: Workbook, parsed: ParsedAgreement, sheet: str) -> bool:
     headers = book.sheets[sheet].headers
     required, optional = COLUMNS[sheet]
     parsed.columns[sheet] = {h for h in headers if h}
-    ok = True
-    for column in required:
-        if column not in headers:
-            ok = False
-            parsed.errors.append(
-                CellError(
-                    sheet, 1, column, f"the required column {column!r} is missing from the header"
-                )
-            )
-    seen = set()
-    for position, header in enumerate(headers, start=1):
-        if not header:
-            continue
-        if header in seen:
-            ok = False
-            parsed.errors.append(
-                CellError(sheet, 1, header, "the column appears twice in the header")
-            )
-        seen.add(header)
-        if header not in required and header not in optional:
-            parsed.warnings.append(
-                CellError(
-                    sheet,
-                    1,
-                    header,
-                    f"unknown column (position {position}), its values are not imported",
-                )
-            )
-    return ok
+    return check_header(
+        sheet,
+        headers,
+        required=required,
+        optional=optional,
+        errors=parsed.errors,
+        warnings=parsed.warnings,
+    )
 
 
 def _integer(r: RowReader, column: str, *, required=False) -> int | None:

@@ -48,6 +48,7 @@ from limpia.exchange.tabular import (
     Row,
     RowReader,
     Workbook,
+    check_header,
     parse_decimal,
     parse_text,
     read_workbook,
@@ -294,38 +295,19 @@ def _check_columns(book: Workbook, parsed: ParsedPlan, sheet: str) -> bool:
     headers = book.sheets[sheet].headers
     required, optional = COLUMNS[sheet]
     parsed.columns[sheet] = {h for h in headers if h}
-    ok = True
-    for column in required:
-        if column not in headers:
-            ok = False
-            parsed.errors.append(
-                CellError(
-                    sheet, 1, column, f"the required column {column!r} is missing from the header"
-                )
-            )
-    seen = set()
-    for position, header in enumerate(headers, start=1):
-        if not header:
-            continue
-        if header in seen:
-            parsed.errors.append(
-                CellError(sheet, 1, header, "the column appears twice in the header")
-            )
-            ok = False
-        seen.add(header)
-        known = header in required or header in optional
-        if sheet == "measurements" and header.startswith("dim:"):
-            known = len(header) > 4
-        if not known:
-            parsed.warnings.append(
-                CellError(
-                    sheet,
-                    1,
-                    header,
-                    f"unknown column (position {position}), its values are not imported",
-                )
-            )
-    return ok
+
+    def disaggregation(header: str) -> bool:
+        return sheet == "measurements" and header.startswith("dim:") and len(header) > 4
+
+    return check_header(
+        sheet,
+        headers,
+        required=required,
+        optional=optional,
+        errors=parsed.errors,
+        warnings=parsed.warnings,
+        is_known=disaggregation,
+    )
 
 
 def _parse_plan_sheet(book: Workbook, parsed: ParsedPlan) -> None:

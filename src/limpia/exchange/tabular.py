@@ -509,3 +509,46 @@ def neutralise(value: Any) -> Any:
     if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
         return "'" + value
     return value
+
+
+def check_header(
+    sheet: str,
+    headers,
+    *,
+    required,
+    optional,
+    errors: list,
+    warnings: list,
+    is_known=None,
+) -> bool:
+    """Check a sheet's header row: required columns present, none twice; unknown columns are
+    reported as warnings (their values are not imported). `is_known(header)` admits extra
+    columns (such as `dim:<name>` disaggregations). Returns whether the sheet can be read."""
+    ok = True
+    for column in required:
+        if column not in headers:
+            ok = False
+            errors.append(
+                CellError(
+                    sheet, 1, column, f"the required column {column!r} is missing from the header"
+                )
+            )
+    seen = set()
+    for position, header in enumerate(headers, start=1):
+        if not header:
+            continue
+        if header in seen:
+            ok = False
+            errors.append(CellError(sheet, 1, header, "the column appears twice in the header"))
+        seen.add(header)
+        known = header in required or header in optional or (is_known and is_known(header))
+        if not known:
+            warnings.append(
+                CellError(
+                    sheet,
+                    1,
+                    header,
+                    f"unknown column (position {position}), its values are not imported",
+                )
+            )
+    return ok
