@@ -55,8 +55,9 @@ def env_list(name: str, default: list[str], *, allow_empty: bool = True) -> list
 
 def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
     value = (os.environ.get(name) or default).strip()
-    if value.upper() in choices:
-        return value.upper()
+    for choice in choices:  # case-insensitive; answers the choice as spelled in `choices`
+        if value.lower() == choice.lower():
+            return choice
     raise ConfigurationError(f"{name} must be one of {', '.join(choices)}, not {value!r}")
 
 

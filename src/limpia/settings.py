@@ -42,6 +42,8 @@ INSTALLED_APPS = [
     "bootstrap",
     "rules.apps.AutodiscoverRulesConfig",
     "simple_history",
+    "django_tasks",
+    "django_tasks_db",
     "limpia.core",
     "limpia.access",
     "limpia.plans",
@@ -161,6 +163,19 @@ SPECTACULAR_SETTINGS = {
         "MeasurementStatusEnum": "limpia.plans.models.MeasurementStatus",
         "AgreementStageEnum": "limpia.agreements.models.Stage",
     },
+}
+
+# Background jobs (imports): "database" keeps them in the database for `limpia worker` (which
+# `limpia serve` and `limpia demo` start beside the web server); "immediate" runs them inside the
+# request that queues them (the test suite, or an installation that wants no worker).
+TASKS_BACKEND = env_choice("LIMPIA_TASKS_BACKEND", "database", ("database", "immediate"))
+TASKS = {
+    "default": {
+        "BACKEND": {
+            "database": "django_tasks_db.DatabaseBackend",
+            "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+        }[TASKS_BACKEND]
+    }
 }
 
 LOGGING = {

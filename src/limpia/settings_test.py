@@ -5,6 +5,7 @@ import tempfile
 
 os.environ.setdefault("LIMPIA_SECRET_KEY", "test-only-secret-key-that-is-long-enough-0123456789")
 os.environ.setdefault("LIMPIA_DATA_DIR", tempfile.mkdtemp(prefix="limpia-test-"))
+os.environ.setdefault("LIMPIA_TASKS_BACKEND", "immediate")
 os.environ.setdefault(
     "LIMPIA_STATICFILES_STORAGE", "django.contrib.staticfiles.storage.StaticFilesStorage"
 )

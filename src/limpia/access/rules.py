@@ -407,3 +407,26 @@ def consultations_visible_to(user, queryset):
         )
     ).values("pk")
     return queryset.filter(pk__in=ids)
+
+
+# ---------------------------------------------------------------- import jobs
+
+
+@rules.predicate
+def is_job_owner(user, job) -> bool:
+    return job is not None and user.is_authenticated and job.created_by_id == user.pk
+
+
+# An import job is its owner's: only they confirm or retry it (it writes in their name);
+# administrators see every job and may discard one.
+rules.add_perm("exchange.view_importjob", is_admin | is_job_owner)
+rules.add_perm("exchange.change_importjob", is_job_owner)
+rules.add_perm("exchange.delete_importjob", is_admin | is_job_owner)
+
+
+def import_jobs_visible_to(user, queryset):
+    if not user.is_authenticated:
+        return queryset.none()
+    if is_admin(user):
+        return queryset
+    return queryset.filter(created_by=user)

@@ -62,6 +62,7 @@ from limpia.core.errors import DomainError
 from limpia.core.models import Country, Organization, Sector, Subdivision
 from limpia.core.services import require_perm, save_attributed
 from limpia.core.taxid import tax_id_name, validate_tax_id
+from limpia.exchange.meter import current as current_meter
 from limpia.exchange.plan_import import ImportRefused, RowAction
 from limpia.exchange.tabular import (
     CellError,
@@ -759,13 +760,22 @@ def preview(
     work = _Work()
     result.work = work
     admin = _is_admin(acting_user, system)
+    meter = current_meter()
+    meter.phase("checking", 1 + sum(len(getattr(parsed, sheet)) for sheet in SHEETS[1:]))
     _preview_agreement(parsed, state, result, work, admin)
+    meter.advance()
     _preview_signatories(parsed, state, result, work)
+    meter.advance(len(parsed.signatories))
     _preview_goals(parsed, state, result, work)
+    meter.advance(len(parsed.goals))
     _preview_actions(parsed, state, result, work)
+    meter.advance(len(parsed.actions))
     _preview_auditors(parsed, state, result, work, admin)
+    meter.advance(len(parsed.auditors))
     _preview_facilities(parsed, state, result, work)
+    meter.advance(len(parsed.facilities))
     _preview_audits(parsed, state, result, work, admin)
+    meter.finish()
     result.rows.sort(key=lambda r: (SHEETS.index(r.sheet), r.row))
     result.errors.sort(
         key=lambda e: (SHEETS.index(e.sheet) if e.sheet in SHEETS else -1, e.row or 0)
@@ -1693,6 +1703,9 @@ def _save(instance, user, fields=None) -> None:
 
 def _write(work: _Work, parsed: ParsedAgreement, state: AgreementState, user) -> None:
     now = timezone.now()
+    meter = current_meter()
+    items = sum(len(plan["items"]) for plan in work.audits)
+    meter.phase("writing", 1 + len(work.goals) + len(work.actions) + items + 1)
     agreement = _write_agreement(work, parsed, state, user, now)
     # Signatories (organizations created first)
     organizations = {}
@@ -1732,9 +1745,11 @@ def _write(work: _Work, parsed: ParsedAgreement, state: AgreementState, user) ->
                 else:
                     setattr(existing, c, fields[c])
             existing.save(update_fields=changes)
+    meter.advance(1 + len(work.goals) + len(work.actions))
     experts = _write_experts(work, state, agreement, user)
     facilities = _write_facilities(work, state, agreement, user)
     _write_audits(work, state, agreement, actions, experts, facilities, user, now)
+    meter.finish()
 
 
 def _write_agreement(work, parsed, state, user, now) -> Agreement:
@@ -1854,6 +1869,7 @@ def _write_audits(work, state, agreement, actions, experts, facilities, user, no
     from limpia.agreements.figures import audit_outcome
 
     order = {"intermediate": 0, "final": 1, "correction": 2, "maintenance": 3}
+    meter = current_meter()
     audits = dict(state.audits)
     for plan in sorted(work.audits, key=lambda p: (p["key"][2], order[p["key"][1]])):
         facility_code, audit_type, day = plan["key"]
@@ -1880,6 +1896,7 @@ def _write_audits(work, state, agreement, actions, experts, facilities, user, no
             audit.auditor = expert
             _save(audit, user, ["auditor"])
         changed = created or plan["changed"]
+        meter.advance(len(plan["items"]))
         for item, values, changes, current in plan["items"]:
             if current is None:
                 new = AuditItem(audit=audit, action=actions[item["action_code"]], **values)
@@ -1900,50 +1917,3 @@ def _write_audits(work, state, agreement, actions, experts, facilities, user, no
         ):
             audit.correction_deadline = day + dt.timedelta(days=agreement.correction_days)
             _save(audit, user, ["correction_deadline"])
-
-
-# ---------------------------------------------------------------- the terminal
-
-
-def import_command(*, path, dry_run=False, stdout=None, stderr=None, user=None) -> bool:
-    """`limpia import agreement FILE [--dry-run]`: print the preview, then write unless dry-run.
-
-    Without `user` (a username) the import is the operator's, trusted like `limpia loadplans`;
-    with one, that user's permissions apply and the history names them.
-    """
-    import sys
-
-    stdout = stdout or sys.stdout
-    stderr = stderr or sys.stderr
-    acting_user = None
-    if user:
-        from django.contrib.auth import get_user_model
-
-        acting_user = get_user_model().objects.filter(username=user).first()
-        if acting_user is None:
-            raise DomainError(f"No user {user!r}.")
-    parsed = parse_agreement_workbook(path)
-    state = load_state(parsed)
-    if acting_user is not None and parsed.slug:
-        check_permission(parsed, state, acting_user)
-    result = preview(parsed, state, acting_user=acting_user, system=acting_user is None)
-    _print(stdout, result.render())
-    if result.errors:
-        _print(stderr, f"{len(result.errors)} error(s); nothing was written.")
-        return False
-    if dry_run:
-        _print(stdout, "Dry run: nothing was written.")
-        return True
-    try:
-        written = apply(parsed, acting_user=acting_user, system=acting_user is None)
-    except ImportRefused as refused:
-        for error in refused.errors:
-            _print(stderr, f"error: {error}")
-        return False
-    changed = len(written.changed())
-    _print(stdout, f"Imported {parsed.slug}: {changed} row(s) created or updated.")
-    return True
-
-
-def _print(stream, text: str) -> None:
-    stream.write(text if text.endswith("\n") else text + "\n")

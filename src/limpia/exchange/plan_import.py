@@ -41,6 +41,7 @@ from limpia.core.errors import DomainError
 from limpia.core.models import Organization, OrganizationKind
 from limpia.core.places import resolve_jurisdiction
 from limpia.core.services import require_perm, save_attributed
+from limpia.exchange.meter import current as current_meter
 from limpia.exchange.tabular import (
     CellError,
     CellValueError,
@@ -65,6 +66,7 @@ from limpia.plans.models import (
 )
 
 REASON = "workbook import"
+BATCH = 2000  # measurements written per statement
 
 KIND = Choices(
     {
@@ -621,13 +623,20 @@ def preview(parsed: ParsedPlan, state: PlanState, *, acting_user=None, system=Fa
     result.work = work
     errors = result.errors
     plan = state.plan
+    meter = current_meter()
+    meter.phase("checking", 1 + sum(len(getattr(parsed, sheet)) for sheet in SHEETS[1:]))
     _preview_plan(parsed, state, result, work, acting_user, system)
     _preview_organizations(parsed, result, work)
+    meter.advance()
     _preview_nodes(parsed, state, result, work)
+    meter.advance(len(parsed.nodes))
     _preview_indicators(parsed, state, result, work)
+    meter.advance(len(parsed.indicators))
     _preview_targets(parsed, state, result, work)
+    meter.advance(len(parsed.targets))
     can_review = _can_review(acting_user, plan, system)
     _preview_measurements(parsed, state, result, work, acting_user, can_review)
+    meter.finish()
     result.rows.sort(key=lambda r: (SHEETS.index(r.sheet), r.row))
     errors.sort(key=lambda e: (SHEETS.index(e.sheet) if e.sheet in SHEETS else -1, e.row or 0))
     return result
@@ -1188,6 +1197,9 @@ def _attributed(instance, user) -> None:
 def _write(work: _Work, parsed: ParsedPlan, state: PlanState, user) -> None:
     now = timezone.now()
     user = user if getattr(user, "pk", None) else None
+    meter = current_meter()
+    before_measurements = 1 + len(work.nodes) + len(work.indicators) + len(work.targets)
+    meter.phase("writing", before_measurements + len(work.measurements))
     # Plan
     plan = state.plan
     if plan is None:
@@ -1270,7 +1282,9 @@ def _write(work: _Work, parsed: ParsedPlan, state: PlanState, user) -> None:
             for c in changes:
                 setattr(existing, c, values[c])
             save_attributed(existing, acting_user=user, update_fields=changes, reason=REASON)
+    meter.advance(before_measurements)
     _write_measurements(work, state, indicators, user, now)
+    meter.finish()
 
 
 def _topological(parents: dict[str, str]) -> list[str]:
@@ -1365,63 +1379,22 @@ def _write_measurements(work, state, indicators, user, now) -> None:
                     update_fields.update({"reviewed_at", "reviewed_by"})
             existing._history_user = user
             updates.append(existing)
-    if creates:
+    meter = current_meter()
+    meter.advance(len(work.measurements) - len(creates) - len(updates))  # unchanged
+    for start in range(0, len(creates), BATCH):
+        batch = creates[start : start + BATCH]
         bulk_create_with_history(
-            creates, Measurement, batch_size=2000, default_user=user, default_change_reason=REASON
+            batch, Measurement, batch_size=BATCH, default_user=user, default_change_reason=REASON
         )
-    if updates:
+        meter.advance(len(batch))
+    for start in range(0, len(updates), BATCH):
+        batch = updates[start : start + BATCH]
         bulk_update_with_history(
-            updates,
+            batch,
             Measurement,
             sorted(update_fields),
-            batch_size=2000,
+            batch_size=BATCH,
             default_user=user,
             default_change_reason=REASON,
         )
-
-
-# ---------------------------------------------------------------- the terminal
-
-
-def import_command(*, path, dry_run=False, stdout=None, stderr=None, user=None) -> bool:
-    """`limpia import plan FILE [--dry-run]`: print the preview, then write unless dry-run.
-
-    Without `user` (a username) the import is the operator's, trusted like `limpia loadplans`;
-    with one, that user's permissions apply and the history names them.
-    """
-    import sys
-
-    stdout = stdout or sys.stdout
-    stderr = stderr or sys.stderr
-    acting_user = None
-    if user:
-        from django.contrib.auth import get_user_model
-
-        acting_user = get_user_model().objects.filter(username=user).first()
-        if acting_user is None:
-            raise DomainError(f"No user {user!r}.")
-    parsed = parse_plan_workbook(path)
-    state = load_state(parsed.slug)
-    if acting_user is not None and parsed.slug:
-        check_permission(parsed, state, acting_user)
-    result = preview(parsed, state, acting_user=acting_user, system=acting_user is None)
-    _print(stdout, result.render())
-    if result.errors:
-        _print(stderr, f"{len(result.errors)} error(s); nothing was written.")
-        return False
-    if dry_run:
-        _print(stdout, "Dry run: nothing was written.")
-        return True
-    try:
-        written = apply(parsed, acting_user=acting_user, system=acting_user is None)
-    except ImportRefused as refused:
-        for error in refused.errors:
-            _print(stderr, f"error: {error}")
-        return False
-    changed = len(written.changed())
-    _print(stdout, f"Imported {parsed.slug}: {changed} row(s) created or updated.")
-    return True
-
-
-def _print(stream, text: str) -> None:
-    stream.write(text if text.endswith("\n") else text + "\n")
+        meter.advance(len(batch))

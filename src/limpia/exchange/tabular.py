@@ -23,6 +23,8 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from limpia.exchange.meter import current as current_meter
+
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
 MAX_COMPRESSION_RATIO = 200
@@ -210,10 +212,13 @@ def _read_xlsx(data: bytes, book: Workbook) -> None:
             CellError(None, None, None, f"{NOT_A_WORKBOOK} (the .xlsx could not be read: {exc})")
         )
         return
+    meter = current_meter()
     try:
+        meter.phase("reading", sum(ws.max_row or 0 for ws in workbook.worksheets))
         for worksheet in workbook.worksheets:
             rows = []
             for number, cells in enumerate(worksheet.iter_rows(), start=1):
+                meter.advance()
                 values = []
                 for cell in cells:
                     value = getattr(cell, "value", None)
@@ -229,9 +234,15 @@ def _read_xlsx(data: bytes, book: Workbook) -> None:
 
 
 def _read_csv_zip(archive: zipfile.ZipFile, book: Workbook) -> None:
-    for name in archive.namelist():
-        if not name.lower().endswith(".csv") or name.startswith("__MACOSX/"):
-            continue
+    meter = current_meter()
+    members = [
+        info
+        for info in archive.infolist()
+        if info.filename.lower().endswith(".csv") and not info.filename.startswith("__MACOSX/")
+    ]
+    meter.phase("reading", sum(info.file_size for info in members), unit="bytes")
+    for info in members:
+        name = info.filename
         sheet = Path(name).stem
         raw = archive.read(name)
         try:
@@ -253,6 +264,7 @@ def _read_csv_zip(archive: zipfile.ZipFile, book: Workbook) -> None:
             book.errors.append(CellError(sheet, None, None, f"{name} is not valid CSV: {exc}"))
             continue
         _add_sheet(book, sheet, rows)
+        meter.advance(info.file_size)
 
 
 # ---------------------------------------------------------------- cell parsing

@@ -13,11 +13,14 @@ def check_ready() -> None:
         )
 
 
-def serve(*, host: str, port: int, threads: int, stdout) -> None:
+def serve(*, host: str, port: int, threads: int, stdout, worker: bool = True) -> None:
     from waitress import serve as waitress_serve
 
+    from limpia.exchange.worker import start_worker_thread
     from limpia.wsgi import application
 
+    if worker and start_worker_thread():
+        stdout.write("Background jobs run in this process (`--no-worker` to run them elsewhere).")
     stdout.write(f"Limpia is serving on http://{host}:{port}/ (data in {settings.DATA_DIR}).")
     stdout.write("Press Ctrl+C to stop.")
     waitress_serve(application, host=host, port=port, threads=threads, ident="limpia")
@@ -30,7 +33,12 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--threads", type=int, default=8)
+        parser.add_argument(
+            "--no-worker",
+            action="store_true",
+            help="do not run background jobs in this process (run `limpia db_worker` instead)",
+        )
 
-    def handle(self, *args, host, port, threads, **options):
+    def handle(self, *args, host, port, threads, no_worker, **options):
         check_ready()
-        serve(host=host, port=port, threads=threads, stdout=self.stdout)
+        serve(host=host, port=port, threads=threads, stdout=self.stdout, worker=not no_worker)
