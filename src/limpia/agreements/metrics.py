@@ -1,4 +1,6 @@
-"""Plan indicators computed from agreements data ("plan goals that track themselves").
+"""Plan indicators computed from operational data ("plan goals that track themselves"): the
+agreements (signed, companies and facilities adhered and certified), regional committees, and
+the knowledge centre's published documents.
 
 Each metric turns the agreements' rows into dated observations that the progress method reads
 exactly as it reads approved measurements: for an `increment` indicator, the number of new
@@ -75,6 +77,11 @@ class MetricData:
         self.certificates = []
         self.agreements = []
         self.committees = []
+        self.documents = []
+        if "documents_published" in metrics:
+            from limpia.knowledge.metrics import published_documents
+
+            self.documents = published_documents()
         if metrics & {"companies_adhered", "facilities_adhered"}:
             self.adhesions = list(
                 Adhesion.objects.filter(withdrawn_on__isnull=True).select_related(
@@ -112,6 +119,8 @@ class MetricData:
             flagged.add("agreements_signed")
         if any(c.is_sample for c in self.committees):
             flagged.add("regions_with_committee")
+        if any(d.is_sample for d in self.documents):
+            flagged.add("documents_published")
         return frozenset(flagged)
 
     def observations(self, metric: str, params: dict, measure: str) -> list[Observation]:
@@ -136,6 +145,11 @@ class MetricData:
             return _series(days, measure, since)
         if metric == "regions_with_committee":
             return self._regions(params)
+        if metric == "documents_published":
+            from limpia.knowledge.metrics import matches
+
+            days = [d.published_on for d in self.documents if matches(d, params)]
+            return _series(days, measure, since)
         raise ValueError(f"unknown metric {metric!r}")
 
     def _regions(self, params: dict) -> list[Observation]:

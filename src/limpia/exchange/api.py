@@ -15,6 +15,7 @@ from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.renderers import JSONRenderer
 
 from limpia.core.dates import parse_as_of
+from limpia.exchange import lists
 from limpia.exchange.iati import plan_to_iati
 from limpia.exchange.opensdg import file_name, indicator_to_opensdg_csv, plan_to_opensdg_zip
 from limpia.plans.models import Indicator, IndicatorKind, Plan
@@ -119,3 +120,64 @@ def _optional_as_of(request):
     """Open SDG files hold every approved measurement unless `as_of` cuts them off."""
     value = request.query_params.get("as_of")
     return parse_as_of(value) if value else None
+
+
+# ---------------------------------------------------------------- lists as files
+
+LIST_FORMAT = OpenApiParameter(
+    "fmt", str, OpenApiParameter.PATH, enum=["csv", "xlsx", "json"], description="file format"
+)
+
+
+@extend_schema(
+    operation_id="exports_certificates_retrieve",
+    summary="The certificates you may see, with their status today, as a CSV, XLSX or JSON file",
+    parameters=[
+        LIST_FORMAT,
+        OpenApiParameter("agreement", str, description="only this agreement's (its slug)"),
+    ],
+    responses={(200, "*/*"): OpenApiTypes.BINARY, 404: OpenApiResponse(description="No format")},
+)
+@api_view(["GET"])
+@renderer_classes([JSONRenderer])
+@content_negotiation_class(JSONErrorsNegotiation)
+def certificates_file_view(request, fmt):
+    from django.utils import timezone
+
+    from limpia.access.rules import agreements_visible_to
+    from limpia.agreements.models import Agreement, Certificate
+
+    if fmt not in lists.FORMATS:
+        raise Http404
+    visible = agreements_visible_to(request.user, Agreement.objects.all())
+    certificates = Certificate.objects.for_listing().filter(agreement__in=visible)
+    if request.query_params.get("agreement"):
+        certificates = certificates.filter(agreement__slug=request.query_params["agreement"])
+    table = lists.certificate_table(
+        certificates.order_by("agreement__code", "code"),
+        today=timezone.localdate(),
+        base_url=request.build_absolute_uri("/")[:-1],
+    )
+    content, content_type = lists.render("certificates", *table, fmt)
+    return _file(content, content_type, f"certificates.{fmt}")
+
+
+@extend_schema(
+    operation_id="exports_registry_retrieve",
+    summary="The public registry of auditors and specialists as a CSV, XLSX or JSON file",
+    parameters=[LIST_FORMAT],
+    responses={(200, "*/*"): OpenApiTypes.BINARY, 404: OpenApiResponse(description="No format")},
+)
+@api_view(["GET"])
+@renderer_classes([JSONRenderer])
+@content_negotiation_class(JSONErrorsNegotiation)
+def registry_file_view(request, fmt):
+    from django.utils import timezone
+
+    from limpia.registry.models import Expert
+
+    if fmt not in lists.FORMATS:
+        raise Http404
+    table = lists.registry_table(Expert.objects.public_list(timezone.localdate()))
+    content, content_type = lists.render("registry", *table, fmt)
+    return _file(content, content_type, f"registry.{fmt}")

@@ -25,6 +25,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from limpia.access.rules import may_run_import
 from limpia.core.errors import DomainError, IllegalTransition, NotAllowed
 from limpia.core.services import save_attributed
 from limpia.exchange import meter as meters
@@ -210,7 +211,7 @@ def retry(job: ImportJob, *, acting_user) -> ImportJob:
 
 def discard(job: ImportJob, *, acting_user) -> ImportJob:
     """Drop a checked (or refused, or failed) job and its file without writing anything."""
-    _require_owner(job, acting_user, "exchange.delete_importjob")
+    _require_discarder(job, acting_user)
     with transaction.atomic():
         locked = ImportJob.objects.select_for_update().get(pk=job.pk)
         if locked.status not in (Status.READY, Status.INVALID, Status.FAILED) and not (
@@ -227,10 +228,13 @@ def discard(job: ImportJob, *, acting_user) -> ImportJob:
     return locked
 
 
-def _require_owner(job: ImportJob, user, perm: str = "exchange.change_importjob") -> None:
-    if user is None:  # the operator, from the terminal
-        return
-    if not user.has_perm(perm, job):
+def _require_owner(job: ImportJob, user) -> None:
+    if not may_run_import(user, job):
+        raise NotAllowed(_("Only the person who uploaded this import may confirm or retry it."))
+
+
+def _require_discarder(job: ImportJob, user) -> None:
+    if user is not None and not user.has_perm("exchange.delete_importjob", job):
         raise NotAllowed(_("This import is not yours."))
 
 

@@ -13,6 +13,8 @@ urlpatterns = [
         api.opensdg_indicator_view,
         name="indicator-opensdg",
     ),
+    path("exports/certificates.<str:fmt>", api.certificates_file_view, name="certificates-file"),
+    path("exports/registry.<str:fmt>", api.registry_file_view, name="registry-file"),
 ]
 
 from limpia.exchange import import_api  # noqa: E402
@@ -20,4 +22,13 @@ from limpia.exchange import import_api  # noqa: E402
 urlpatterns += [
     path("imports/plan/", import_api.plan_import_view, name="import-plan"),
     path("imports/plan/template.xlsx", import_api.plan_template_view, name="import-plan-template"),
+    path("imports/agreement/", import_api.agreement_import_view, name="import-agreement"),
+    path(
+        "imports/agreement/template.xlsx",
+        import_api.agreement_template_view,
+        name="import-agreement-template",
+    ),
+    path("imports/jobs/", import_api.job_list_view, name="import-jobs"),
+    path("imports/jobs/<uuid:pk>/", import_api.job_detail_view, name="import-job"),
+    path("imports/jobs/<uuid:pk>/confirm/", import_api.job_confirm_view, name="import-job-confirm"),
 ]

@@ -163,7 +163,15 @@ def _parse_indicator(check: _Checker, data: dict, where: str) -> dict[str, Any]:
             allowed = ", ".join(ComputedMetric.values)
             check.error(where, f"'metric.name' must be one of {allowed}, not {metric!r}")
         params = {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in spec.items()}
-        unknown = set(params) - {"since", "country", "sizes", "sector", "subdivision"}
+        unknown = set(params) - {
+            "since",
+            "country",
+            "sizes",
+            "sector",
+            "subdivision",
+            "kind",
+            "language",
+        }
         if unknown:
             check.error(where, f"unknown metric parameters: {', '.join(sorted(unknown))}")
         if "since" in params:

@@ -305,6 +305,7 @@ class ComputedMetric(models.TextChoices):
         "regions_with_committee",
         _("Share of regions with an active regional committee (%)"),
     )
+    DOCUMENTS_PUBLISHED = "documents_published", _("Documents published in the knowledge centre")
 
 
 class IndicatorQuerySet(models.QuerySet):

@@ -12,6 +12,8 @@ urlpatterns = [
     path("certificates/", views.certificate_list, name="certificates"),
     path("certificates/<str:code>.pdf", views.certificate_pdf_view, name="certificate_pdf"),
     path("registry/", views.registry, name="registry"),
+    path("registry/export.<str:fmt>", views.registry_export, name="registry_export"),
+    path("certificates/export.<str:fmt>", views.certificate_export, name="certificates_export"),
     path("verify/", views.verify_form, name="verify"),
     path("verify/<str:code>/", views.verify_code, name="verify_code"),
 ]

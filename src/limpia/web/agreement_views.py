@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 from django import forms
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -33,6 +33,7 @@ from limpia.agreements.models import (
 )
 from limpia.api.agreements import verification
 from limpia.core.signing import verify
+from limpia.exchange import lists
 from limpia.registry.models import Expert
 from limpia.reports.certificates import CertificateDocument, certificate_pdf
 from limpia.reports.compliance_charts import compliance_chart
@@ -190,12 +191,17 @@ def _certificates():
     return Certificate.objects.for_listing().select_related("facility__company__country")
 
 
-def certificate_list(request):
+def _visible_certificates(request):
     visible = agreements_visible_to(request.user, Agreement.objects.all())
     certificates = _certificates().filter(agreement__in=visible)
     chosen = request.GET.get("agreement", "")
     if chosen:
         certificates = certificates.filter(agreement__slug=chosen)
+    return certificates, chosen
+
+
+def certificate_list(request):
+    certificates, chosen = _visible_certificates(request)
     page = Paginator(certificates, CERTIFICATES_PER_PAGE).get_page(request.GET.get("page"))
     states = figures.certificate_states(page.object_list, today=timezone.localdate())
     rows = [{"certificate": c, "state": states[c.pk]} for c in page.object_list]
@@ -345,6 +351,31 @@ def certificate_pdf_view(request, code):
 
 
 # ---------------------------------------------------------------- registry
+
+
+def _list_file(name: str, table: tuple[list, list], fmt: str) -> HttpResponse:
+    if fmt not in lists.FORMATS:
+        raise Http404
+    content, content_type = lists.render(name, *table, fmt)
+    response = HttpResponse(content, content_type=content_type)
+    filename = f"{name}-{timezone.localdate().isoformat()}.{fmt}"
+    response["Content-Disposition"] = content_disposition_header(True, filename)
+    return response
+
+
+def certificate_export(request, fmt: str):
+    """The certificates the list shows (same filter), all pages, as CSV, XLSX or JSON."""
+    certificates, _chosen = _visible_certificates(request)
+    table = lists.certificate_table(
+        certificates, today=timezone.localdate(), base_url=request.build_absolute_uri("/")[:-1]
+    )
+    return _list_file("certificates", table, fmt)
+
+
+def registry_export(request, fmt: str):
+    """The public registry (registered today) as CSV, XLSX or JSON."""
+    experts = Expert.objects.public_list(timezone.localdate())
+    return _list_file("registry", lists.registry_table(experts), fmt)
 
 
 def registry(request):

@@ -1,62 +1,55 @@
-"""Import a plan workbook from the browser: upload → preview → confirm.
+"""Import a plan or agreement workbook from the browser: upload → check → preview → confirm.
 
-The upload is checked in full (limpia.exchange.plan_import) and its preview shown: per sheet what
-would be created, updated or left unchanged, the warnings and every error with its sheet, row and
-column. A valid file is kept in DATA_DIR/imports/<uuid4>.<ext> (the data directory is shared by
-the app servers) until the user confirms; the uuid is also remembered in the user's session, so
-only the user who uploaded a file can confirm it. Confirming checks the file again (the plan may
-have changed since the preview), writes it in one transaction, deletes the kept file and goes to
-the plan. Kept files older than a day are removed whenever someone uploads or confirms.
+An upload becomes an import job (limpia.exchange.jobs): the worker reads and checks the file
+while the job's page shows a progress bar (polled with htmx), then the preview: per sheet what
+would be created, updated or left unchanged, the organizations matched or created, the warnings
+and every error with its sheet, row and column. Confirming queues the write, which is checked
+again against the data of that moment and done in one transaction. The page can be left and
+found again in the list of imports; a job whose worker died can be retried.
 """
 
 from __future__ import annotations
 
-import time
-import uuid
-from pathlib import Path
-
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from limpia.core.errors import NotAllowed
-from limpia.exchange.import_api import may_import, template_response
-from limpia.exchange.plan_import import (
-    SHEETS,
-    ImportRefused,
-    ParsedPlan,
-    PlanState,
-    Preview,
-    apply,
-    check_permission,
-    load_state,
-    parse_plan_workbook,
-    preview,
-)
+from limpia.access.rules import import_jobs_visible_to, may_run_import
+from limpia.core.errors import DomainError
+from limpia.exchange import jobs
+from limpia.exchange.importers import IMPORTERS, Importer
+from limpia.exchange.models import ImportJob
 from limpia.exchange.tabular import MAX_FILE_BYTES
+from limpia.exchange.templates_files import template
 from limpia.web.forms import BootstrapForm
 
-MAX_AGE_SECONDS = 24 * 60 * 60
-SESSION_KEY = "limpia_plan_imports"
-SESSION_KEEP = 10  # uploads remembered per session
-ROWS_SHOWN = 200  # changed rows listed per sheet on the preview page
-EXTENSIONS = ("xlsx", "zip")
 ACTION_LABELS = {
     "create": gettext_lazy("create"),
     "update": gettext_lazy("update"),
     "unchanged": gettext_lazy("unchanged"),
 }
 ACTION_CLASSES = {"create": "success", "update": "warning", "unchanged": "secondary"}
+STATUS_CLASSES = {
+    "queued": "secondary",
+    "checking": "info",
+    "ready": "primary",
+    "invalid": "danger",
+    "writing": "info",
+    "done": "success",
+    "failed": "danger",
+    "discarded": "secondary",
+}
+JOBS_LISTED = 50
 
 
-class PlanUploadForm(BootstrapForm):
+class UploadForm(BootstrapForm):
     file = forms.FileField(
         label=gettext_lazy("Workbook"),
         help_text=gettext_lazy(
@@ -75,185 +68,173 @@ class PlanUploadForm(BootstrapForm):
         return upload
 
 
-# ---------------------------------------------------------------- kept files
+def _importer(kind: str, user) -> Importer:
+    chosen = IMPORTERS.get(kind)
+    if chosen is None:
+        raise Http404
+    if not chosen.may_import(user):
+        raise PermissionDenied(
+            _("You are not allowed to import a %(kind)s.") % {"kind": chosen.label}
+        )
+    return chosen
 
 
-def imports_dir() -> Path:
-    return Path(settings.DATA_DIR) / "imports"
-
-
-def remove_old_files(now: float | None = None) -> None:
-    """Delete kept uploads older than a day (another server may be deleting them too)."""
-    directory = imports_dir()
-    if not directory.is_dir():
-        return
-    limit = (now if now is not None else time.time()) - MAX_AGE_SECONDS
-    for path in directory.iterdir():
-        try:
-            if path.is_file() and path.stat().st_mtime < limit:
-                path.unlink(missing_ok=True)
-        except OSError:
-            continue
-
-
-def _extension(name: str, data: bytes) -> str:
-    suffix = Path(name or "").suffix.lower().lstrip(".")
-    if suffix in EXTENSIONS:
-        return suffix
-    return "xlsx" if b"xl/workbook.xml" in data[:4096] else "zip"
-
-
-def _keep(request, data: bytes, name: str) -> str:
-    token = str(uuid.uuid4())
-    ext = _extension(name, data)
-    directory = imports_dir()
-    directory.mkdir(parents=True, exist_ok=True)
-    with open(directory / f"{token}.{ext}", "xb") as handle:
-        handle.write(data)
-    kept = dict(request.session.get(SESSION_KEY, {}))
-    kept[token] = {"name": Path(name or "").name[:200], "ext": ext}
-    request.session[SESSION_KEY] = dict(list(kept.items())[-SESSION_KEEP:])
-    return token
-
-
-def _kept_file(request, value: str) -> tuple[str, Path] | None:
-    """The kept file for the uuid posted, when this session uploaded it and it still exists."""
-    try:
-        token = str(uuid.UUID(str(value)))
-    except ValueError:
-        return None
-    entry = request.session.get(SESSION_KEY, {}).get(token)
-    if not entry or entry.get("ext") not in EXTENSIONS:
-        return None
-    path = imports_dir() / f"{token}.{entry['ext']}"
-    return (token, path) if path.is_file() else None
-
-
-def _forget(request, token: str, path: Path) -> None:
-    path.unlink(missing_ok=True)
-    kept = dict(request.session.get(SESSION_KEY, {}))
-    if kept.pop(token, None) is not None:
-        request.session[SESSION_KEY] = kept
+def _job(request, pk) -> ImportJob:
+    job = (
+        import_jobs_visible_to(request.user, ImportJob.objects.all())
+        .select_related("created_by")
+        .filter(pk=pk)
+        .first()
+    )
+    if job is None:  # someone else's job is as unknown as a job that does not exist
+        raise Http404
+    return job
 
 
 # ---------------------------------------------------------------- pages
 
 
-def _require_importer(user) -> None:
-    if not may_import(user):
-        raise PermissionDenied(_("You are not allowed to import plans."))
-
-
-def _checked(parsed: ParsedPlan, user) -> tuple[PlanState, Preview]:
-    """The database's state and the preview for `user`; NotAllowed when not theirs to import."""
-    state = load_state(parsed.slug)
-    if parsed.slug:
-        check_permission(parsed, state, user)
-    return state, preview(parsed, state, acting_user=user)
-
-
-def _preview_page(request, parsed, state, result, *, token=None, filename="", status=200):
-    counts = result.counts()
-    sheets = []
-    for sheet in SHEETS:
-        changed = [r for r in result.rows if r.sheet == sheet and r.action != "unchanged"]
-        sheets.append(
-            {
-                "name": sheet,
-                "counts": counts[sheet],
-                "rows": [
-                    {
-                        "row": r.row,
-                        "key": r.key,
-                        "action": r.action,
-                        "label": ACTION_LABELS.get(r.action, r.action),
-                        "css": ACTION_CLASSES.get(r.action, "secondary"),
-                        "changes": r.changes,
-                    }
-                    for r in changed[:ROWS_SHOWN]
-                ],
-                "more": max(len(changed) - ROWS_SHOWN, 0),
-            }
-        )
-    organizations = [
-        {"name": name, "action": action, "key": key} for name, action, key in result.organizations
+@login_required
+def job_list(request):
+    """The user's imports (an administrator's: everyone's), newest first."""
+    rows = import_jobs_visible_to(request.user, ImportJob.objects.for_listing())[:JOBS_LISTED]
+    kinds = [k for k, chosen in IMPORTERS.items() if chosen.may_import(request.user)]
+    listed = [
+        {"job": job, "stalled": jobs.is_stalled(job), "css": STATUS_CLASSES[job.status]}
+        for job in rows
     ]
-    context = {
-        "filename": filename,
-        "slug": parsed.slug,
-        "title": parsed.plan.get("title") or "",
-        "existing": state.plan,
-        "sheets": sheets,
-        "organizations": organizations,
-        "warnings": result.warnings,
-        "errors": result.errors,
-        "token": token if result.ok else None,
-    }
-    return render(request, "web/imports/plan_preview.html", context, status=status)
+    return render(request, "web/imports/job_list.html", {"jobs": listed, "kinds": kinds})
 
 
 @login_required
-def plan_upload(request):
-    _require_importer(request.user)
-    remove_old_files()
-    form = PlanUploadForm(request.POST or None, request.FILES or None)
+def upload(request, kind: str):
+    chosen = _importer(kind, request.user)
+    form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        data = upload.read(MAX_FILE_BYTES + 1)
-        parsed = parse_plan_workbook(data)
+        file = form.cleaned_data["file"]
         try:
-            state, result = _checked(parsed, request.user)
-        except NotAllowed as refused:
+            job = jobs.submit(
+                kind, file.read(MAX_FILE_BYTES + 1), file.name, acting_user=request.user
+            )
+        except DomainError as refused:
             form.add_error("file", refused.message)
-            return render(request, "web/imports/plan_upload.html", {"form": form}, status=403)
-        token = _keep(request, data, upload.name) if result.ok and parsed.slug else None
-        return _preview_page(request, parsed, state, result, token=token, filename=upload.name)
-    return render(request, "web/imports/plan_upload.html", {"form": form})
+        else:
+            return redirect("imports:job", pk=job.pk)
+    return render(
+        request,
+        "web/imports/upload.html",
+        {"form": form, "kind": kind, "label": chosen.label},
+        status=400 if form.errors else 200,
+    )
+
+
+def template_download(request, kind: str):
+    """The empty workbook of `kind`, with its instructions."""
+    if kind not in IMPORTERS:
+        raise Http404
+    filename, content_type, content = template(kind)
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@login_required
+def job_detail(request, pk):
+    job = _job(request, pk)
+    return render(request, "web/imports/job.html", _job_context(request, job))
+
+
+@login_required
+def job_progress(request, pk):
+    """The part of the job page that changes while it runs (htmx polls it every second)."""
+    job = _job(request, pk)
+    if job.status not in ImportJob.ACTIVE and request.htmx:
+        response = HttpResponse(status=204)
+        response["HX-Refresh"] = "true"  # finished: show the whole page (preview or result)
+        return response
+    return render(request, "web/imports/job_progress.html", _job_context(request, job))
+
+
+def _job_context(request, job: ImportJob) -> dict:
+    chosen = IMPORTERS[job.kind]
+    result = job.result or {}
+    sheets = []
+    counts = result.get("counts") or {}
+    for sheet in chosen.sheets:
+        rows = [r for r in result.get("rows", []) if r["sheet"] == sheet]
+        sheet_counts = counts.get(sheet, {"create": 0, "update": 0, "unchanged": 0})
+        changed = sheet_counts["create"] + sheet_counts["update"]
+        sheets.append(
+            {
+                "name": sheet,
+                "counts": sheet_counts,
+                "rows": [
+                    {
+                        **r,
+                        "label": ACTION_LABELS.get(r["action"], r["action"]),
+                        "css": ACTION_CLASSES.get(r["action"], "secondary"),
+                    }
+                    for r in rows
+                ],
+                "more": max(changed - len(rows), 0),
+            }
+        )
+    user = request.user
+    target_url = ""
+    if job.slug and job.status == ImportJob.Status.DONE:
+        target_url = chosen.url(job.slug)
+    stalled = jobs.is_stalled(job)
+    changed = sum(c.get("create", 0) + c.get("update", 0) for c in counts.values())
+    return {
+        "job": job,
+        "changed": changed,
+        "active": job.status in ImportJob.ACTIVE,
+        "running": job.status in ImportJob.RUNNING,
+        "label": chosen.label,
+        "progress": jobs.progress(job),
+        "stalled": stalled,
+        "css": STATUS_CLASSES[job.status],
+        "sheets": sheets if counts else [],
+        "named": result.get("named", []),
+        "warnings": result.get("warnings", []),
+        "errors": result.get("errors", []),
+        "error_count": result.get("error_count", 0),
+        "target_url": target_url,
+        "can_confirm": job.status == ImportJob.Status.READY and may_run_import(user, job),
+        "can_retry": (job.status == ImportJob.Status.FAILED or stalled)
+        and may_run_import(user, job),
+        "can_discard": (job.status in (ImportJob.Status.READY, ImportJob.Status.FAILED) or stalled)
+        and user.has_perm("exchange.delete_importjob", job),
+    }
+
+
+def _act(request, pk, service, done_message):
+    job = _job(request, pk)
+    try:
+        service(job, acting_user=request.user)
+    except DomainError as refused:
+        if refused.code == "permission_denied":
+            raise PermissionDenied(refused.message) from None
+        messages.error(request, refused.message)
+    else:
+        if done_message:
+            messages.success(request, done_message)
+    return redirect("imports:job", pk=job.pk)
 
 
 @login_required
 @require_POST
-def plan_confirm(request):
-    _require_importer(request.user)
-    remove_old_files()
-    kept = _kept_file(request, request.POST.get("upload", ""))
-    if kept is None:
-        messages.error(
-            request,
-            _(
-                "This upload is no longer available: it was already imported, or it was kept "
-                "for more than a day. Please upload the file again."
-            ),
-        )
-        return redirect("imports:plan")
-    token, path = kept
-    filename = request.session[SESSION_KEY][token].get("name", "")
-    parsed = parse_plan_workbook(path)
-    try:
-        written = apply(parsed, acting_user=request.user)
-    except NotAllowed as refused:
-        _forget(request, token, path)
-        raise PermissionDenied(refused.message) from None
-    except ImportRefused:
-        _forget(request, token, path)
-        messages.error(
-            request,
-            _(
-                "The plan changed since the preview and the file no longer fits it; nothing "
-                "was written. Correct the file and upload it again."
-            ),
-        )
-        state, result = _checked(parsed, request.user)
-        return _preview_page(request, parsed, state, result, filename=filename)
-    _forget(request, token, path)
-    messages.success(
-        request,
-        _("The plan %(slug)s was imported: %(count)d row(s) created or updated.")
-        % {"slug": parsed.slug, "count": len(written.changed())},
-    )
-    return redirect("web:plan", slug=parsed.slug)
+def job_confirm(request, pk):
+    return _act(request, pk, jobs.confirm, "")
 
 
-def plan_template(request):
-    """The empty plan workbook, with its instructions."""
-    return template_response()
+@login_required
+@require_POST
+def job_retry(request, pk):
+    return _act(request, pk, jobs.retry, "")
+
+
+@login_required
+@require_POST
+def job_discard(request, pk):
+    return _act(request, pk, jobs.discard, _("The import was discarded; nothing was written."))

@@ -234,3 +234,70 @@ def test_it_describes_the_import_in_a_schema_free_of_warnings(db, tmp_path):
     assert {"200", "201", "400", "401", "403"} <= set(post["responses"])
     get = paths["/api/v1/imports/plan/template.xlsx"]["get"]
     assert get["responses"]["200"]["content"][XLSX_TYPE]["schema"]["format"] == "binary"
+    for path in (
+        "/api/v1/imports/agreement/",
+        "/api/v1/imports/jobs/",
+        "/api/v1/imports/jobs/{id}/",
+        "/api/v1/imports/jobs/{id}/confirm/",
+    ):
+        assert path in paths
+    assert "202" in paths["/api/v1/imports/agreement/"]["post"]["responses"]
+
+
+# ---------------------------------------------------------------- background jobs
+
+
+def test_it_queues_a_background_import_and_lets_its_owner_follow_and_confirm_it(
+    api, plan, elena, rita, settings, tmp_path
+):
+    settings.DATA_DIR = tmp_path
+    content = edited(plan, plan_value("title", "Plan renovado"))
+    response = upload(api(elena), content, background="true")
+    assert response.status_code == 202, response.json()
+    job = response.json()
+    assert response["Location"] == job["url"]
+    assert job["created_by"] == "elena"
+    followed = api(elena).get(job["url"]).json()
+    assert followed["status"] == "ready"  # the test settings run jobs at once
+    assert followed["progress"]["percent"] == 100
+    assert followed["result"]["counts"]["plan"]["update"] == 1
+    assert api(rita).get(job["url"]).status_code == 404
+    assert api(rita).post(f"{job['url']}confirm/").status_code == 404
+    assert [j["id"] for j in api(elena).get("/api/v1/imports/jobs/").json()] == [job["id"]]
+    assert api(rita).get("/api/v1/imports/jobs/").json() == []
+    plan.refresh_from_db()
+    assert plan.title == "Plan plan-prueba"
+    confirmed = api(elena).post(f"{job['url']}confirm/")
+    assert confirmed.status_code == 202
+    assert confirmed.json()["status"] == "done"
+    plan.refresh_from_db()
+    assert plan.title == "Plan renovado"
+    again = api(elena).post(f"{job['url']}confirm/")
+    assert again.status_code == 409
+    assert again.json()["code"] == "illegal_transition"
+
+
+def test_it_imports_an_agreement_through_the_api(api, db, ana, tmp_path):
+    from limpia.agreements.models import Agreement
+    from limpia.exchange.tests.test_agreement_import import _sheets, _xlsx
+
+    content = _xlsx(_sheets())
+    file = SimpleUploadedFile("apl.xlsx", content, content_type=XLSX_TYPE)
+    response = api(ana).post(
+        "/api/v1/imports/agreement/", {"file": file, "dry_run": "false"}, format="multipart"
+    )
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert body["counts"]["agreement"]["create"] == 1
+    assert {n["kind"] for n in body["named"]} >= {"organization"}
+    agreement = Agreement.objects.get(slug="apl-historico")
+    assert agreement.history.first().history_user == ana
+    template = api(ana).get("/api/v1/imports/agreement/template.xlsx")
+    assert template.status_code == 200
+    assert "audit_items" in openpyxl.load_workbook(io.BytesIO(template.content)).sheetnames
+
+
+def test_it_refuses_agreement_imports_to_users_without_a_role(api, db, carlos):
+    file = SimpleUploadedFile("apl.xlsx", b"PK\x03\x04", content_type=XLSX_TYPE)
+    response = api(carlos).post("/api/v1/imports/agreement/", {"file": file}, format="multipart")
+    assert response.status_code == 403

@@ -4,6 +4,7 @@ publication, the computed indicator and the bulletin's query."""
 import datetime as dt
 import io
 import zipfile
+from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -163,3 +164,45 @@ def test_it_lists_documents_published_in_a_period(corpus):
     assert list(documents_published_between(dt.date(2025, 7, 1), dt.date(2025, 12, 31))) == [
         corpus["english"]
     ]
+
+
+def test_a_plan_indicator_counts_the_published_guides_itself(corpus, ana):
+    """Panamá's "1000 guías en 15 rubros": a level indicator computed from the documents."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from limpia.plans.models import Indicator, Plan, Target
+    from limpia.plans.progress import plan_tree
+
+    plan = Plan.objects.create(
+        slug="guias",
+        title="Guías",
+        country_id="PA",
+        status="approved",
+        period_start=dt.date(2024, 1, 1),
+        period_end=dt.date(2030, 12, 31),
+    )
+    indicator = Indicator.objects.create(
+        plan=plan,
+        code="GUIAS",
+        name="N° de Guías editadas",
+        kind="quantity",
+        measure="level",
+        metric="documents_published",
+        metric_params={"kind": "sector_guide", "sector": "10"},
+    )
+    Target.objects.create(indicator=indicator, value=4, due_date=dt.date(2030, 12, 31))
+    with CaptureQueriesContext(connection) as queries:
+        tree = plan_tree(plan, as_of=dt.date(2030, 1, 1))
+    result = next(item.result for item in tree.indicators if item.indicator.code == "GUIAS")
+    assert result.current_value == 2  # the two published food-industry guides of the corpus
+    assert result.progress == Decimal("0.5")
+    before = len(queries)
+    sectors = [s.code for s in corpus["panaderias"].sectors.all()]
+    guide = make_document(ana, kind="sector_guide", title="Otra guía", sectors=sectors)
+    services.document_publish(acting_user=ana, document=guide)
+    with CaptureQueriesContext(connection) as queries:
+        tree = plan_tree(plan, as_of=dt.date(2030, 1, 1))
+    result = next(item.result for item in tree.indicators if item.indicator.code == "GUIAS")
+    assert result.current_value == 3
+    assert len(queries) == before  # a fixed number of queries, whatever the documents

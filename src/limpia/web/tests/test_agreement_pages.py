@@ -569,3 +569,55 @@ def test_it_shows_the_detail_page_in_a_fixed_number_of_queries(audited, cora, au
     Adhesion.objects.create(agreement=audited, facility=facility, adhered_on=ADHERED)
     final_audit(audited, facility, coordinator=cora, auditor=aurora, outcomes=OUTCOMES["B1"])
     assert count_queries(visitor, "/agreements/apl-lacteo/") == 13
+
+
+# ---------------------------------------------------------------- lists as files
+
+
+def test_it_downloads_the_registry_as_csv_xlsx_and_json(aurora, visitor):
+    import io
+    import json
+
+    import openpyxl
+
+    Expert.objects.create(
+        auditor_id="AUD-OLD",
+        kind="auditor",
+        name='=HYPERLINK("http://x")',  # a name that would be a formula in a spreadsheet
+        registered_from=dt.date(2015, 1, 1),
+    )
+    assert 'href="/registry/export.csv"' in page(visitor, "/registry/")
+    csv = visitor.get("/registry/export.csv")
+    assert csv["Content-Type"] == "text/csv; charset=utf-8"
+    assert "attachment" in csv["Content-Disposition"]
+    lines = csv.content.decode("utf-8-sig").splitlines()
+    assert lines[0] == "auditor_id,kind,name,country,specialities,registered_from,registered_until"
+    assert "AUD-001,auditor,Aurora Auditora,CL,,2020-01-01,2027-12-31" in lines[1:]
+    assert any(line.startswith("AUD-OLD,auditor,\"'=HYPERLINK") for line in lines)
+    book = openpyxl.load_workbook(io.BytesIO(visitor.get("/registry/export.xlsx").content))
+    assert book["registry"]["A1"].value == "auditor_id"
+    assert book["registry"].max_row == 3
+    data = json.loads(visitor.get("/registry/export.json").content)
+    assert {e["auditor_id"] for e in data} == {"AUD-001", "AUD-OLD"}
+    assert visitor.get("/registry/export.pdf").status_code == 404
+
+
+def test_it_downloads_the_certificates_it_lists_with_their_status(
+    certificate, audited, visitor, cora
+):
+    import json
+
+    html = page(visitor, f"/certificates/?agreement={audited.slug}")
+    assert f'href="/certificates/export.csv?agreement={audited.slug}"' in html
+    data = json.loads(visitor.get(f"/certificates/export.json?agreement={audited.slug}").content)
+    assert [(c["code"], c["facility_code"], c["status"]) for c in data] == [
+        (certificate.code, "A1", "valid")
+    ]
+    assert data[0]["verification_url"] == f"http://testserver/verify/{certificate.code}/"
+    assert json.loads(visitor.get("/certificates/export.json?agreement=otro").content) == []
+    # An agreement still in negotiation is not public: nor are its certificates in the export.
+    Agreement.objects.filter(pk=audited.pk).update(stage="negotiation")
+    assert json.loads(visitor.get("/certificates/export.json").content) == []
+    coordinator = Client()
+    coordinator.force_login(cora)
+    assert len(json.loads(coordinator.get("/certificates/export.json").content)) == 1

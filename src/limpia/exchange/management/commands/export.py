@@ -13,19 +13,27 @@ EXPORTERS = {
     "opensdg": "limpia.exchange.opensdg:export_command",
     "plan": "limpia.exchange.workbooks:export_plan_command",
     "agreement": "limpia.exchange.agreement_workbooks:export_agreement_command",
+    "certificates": "limpia.exchange.lists:export_certificates_command",
+    "registry": "limpia.exchange.lists:export_registry_command",
 }
+OPTIONAL_SLUG = {"certificates", "registry"}
 
 
 class Command(BaseCommand):
-    help = "Export data: iati PLAN_SLUG, opensdg PLAN_SLUG, plan PLAN_SLUG, agreement SLUG."
+    help = (
+        "Export data: iati PLAN_SLUG, opensdg PLAN_SLUG, plan PLAN_SLUG, agreement SLUG, "
+        "certificates [AGREEMENT_SLUG], registry."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("kind", choices=sorted(EXPORTERS))
-        parser.add_argument("slug")
+        parser.add_argument("slug", nargs="?")
         parser.add_argument("-o", "--output", help="file to write (default: standard output)")
         parser.add_argument("--format", default=None, help="csv, xlsx or json where it applies")
 
     def handle(self, *args, kind, slug, output, format, **options):
+        if not slug and kind not in OPTIONAL_SLUG:
+            raise CommandError(f"`limpia export {kind}` needs the slug of what to export.")
         module, function = EXPORTERS[kind].split(":")
         try:
             exporter = getattr(import_module(module), function)
