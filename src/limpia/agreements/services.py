@@ -31,18 +31,13 @@ from limpia.agreements.models import (
     Stage,
     StageChange,
 )
-from limpia.core.errors import DomainError, IllegalTransition, NotAllowed
+from limpia.core.errors import Conflict, DomainError, IllegalTransition, NotAllowed
 from limpia.core.services import require_perm, save_attributed, validate_model
 from limpia.core.taxid import validate_tax_id
 
 # An auditor who worked for, advised or owned part of a company within this many days before an
 # audit may not audit that company's facilities.
 CONFLICT_COOLING_OFF_DAYS = 730
-
-
-class Conflict(DomainError):
-    def __init__(self, message: str, *, field: str = "version"):
-        super().__init__(message, field=field, code="conflict")
 
 
 # ---------------------------------------------------------------- lifecycle

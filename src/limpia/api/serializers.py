@@ -104,6 +104,14 @@ class ResponsibilitySerializer(serializers.ModelSerializer):
 
 class NodeSerializer(serializers.ModelSerializer):
     plan = serializers.SlugRelatedField(slug_field="slug", queryset=Plan.objects.all())
+    version = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text=(
+            "Raised by every change. Send back the version you read when updating: if someone "
+            "changed it since, the answer is 409 and nothing is saved."
+        ),
+    )
     level = serializers.CharField(source="level_name", read_only=True)
     responsible = ResponsibilitySerializer(
         source="responsibilities", many=True, required=False, help_text="lead and support"
@@ -133,6 +141,7 @@ class NodeSerializer(serializers.ModelSerializer):
             "resources_cooperation",
             "implementation_status",
             "weight",
+            "version",
             "source_ref",
             "note",
         ]
@@ -174,6 +183,14 @@ class IndicatorSerializer(serializers.ModelSerializer):
 
 class MeasurementSerializer(serializers.ModelSerializer):
     created_by = serializers.StringRelatedField(read_only=True)
+    version = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text=(
+            "Raised by every change. Send back the version you read when updating: if someone "
+            "changed it since, the answer is 409 and nothing is saved."
+        ),
+    )
     submitted_by = serializers.StringRelatedField(read_only=True)
     reviewed_by = serializers.StringRelatedField(read_only=True)
     submit = serializers.BooleanField(write_only=True, required=False, default=False)
@@ -199,6 +216,7 @@ class MeasurementSerializer(serializers.ModelSerializer):
             "reviewed_at",
             "reviewed_by",
             "review_note",
+            "version",
             "submit",
         ]
         read_only_fields = [

@@ -78,16 +78,21 @@ class PlanElementMixin:
     """Writes of plans, nodes, indicators and targets go through `plan_element_save`."""
 
     def perform_create(self, serializer):
-        instance = serializer.Meta.model(**serializer.validated_data)
+        data = {k: v for k, v in serializer.validated_data.items() if k != "version"}
+        instance = serializer.Meta.model(**data)
         serializer.instance = services.plan_element_save(
             acting_user=self.request.user, instance=instance, reason="api"
         )
 
     def perform_update(self, serializer):
         instance = serializer.instance
-        for field, value in serializer.validated_data.items():
+        data = dict(serializer.validated_data)
+        version = data.pop("version", None)
+        for field, value in data.items():
             setattr(instance, field, value)
-        services.plan_element_save(acting_user=self.request.user, instance=instance, reason="api")
+        services.plan_element_save(
+            acting_user=self.request.user, instance=instance, reason="api", version=version
+        )
 
     def perform_destroy(self, instance):
         services.plan_element_delete(acting_user=self.request.user, instance=instance)
@@ -244,7 +249,10 @@ class MeasurementViewSet(
             **serializer.validated_data,
         }
         serializer.instance = services.measurement_update(
-            acting_user=self.request.user, measurement=serializer.instance, **self._fields(data)
+            acting_user=self.request.user,
+            measurement=serializer.instance,
+            version=serializer.validated_data.get("version"),
+            **self._fields(data),
         )
 
     def _transition(self, service, **kwargs):

@@ -16,3 +16,10 @@ class NotAllowed(DomainError):
 class IllegalTransition(DomainError):
     def __init__(self, message: str):
         super().__init__(message, field="status", code="illegal_transition")
+
+
+class Conflict(DomainError):
+    """Someone else changed the object since the writer read it (a lost update was prevented)."""
+
+    def __init__(self, message: str, *, field: str = "version"):
+        super().__init__(message, field=field, code="conflict")

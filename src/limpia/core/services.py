@@ -3,7 +3,7 @@
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from limpia.core.errors import DomainError, NotAllowed
+from limpia.core.errors import Conflict, DomainError, NotAllowed
 
 
 def require_perm(user, perm: str, obj=None) -> None:
@@ -44,3 +44,38 @@ def organization_save(*, acting_user, organization, reason: str = "organization"
         ancestor = ancestor.parent
     save_attributed(organization, acting_user=acting_user, reason=reason)
     return organization
+
+
+def claim_version(instance, expected: int | None) -> int:
+    """Guard against lost updates: lock the row, check that it is still at the version the writer
+    read (`expected`; None when the writer did not say), and set the next version on `instance`
+    (the caller saves it, with "version" in its update_fields). Raises Conflict naming who made
+    the change the writer did not see."""
+    current = type(instance).objects.select_for_update().only("version").get(pk=instance.pk)
+    if expected is not None and expected != current.version:
+        raise Conflict(_conflict_message(instance, current.version))
+    instance.version = current.version + 1
+    return instance.version
+
+
+def _conflict_message(instance, version: int) -> str:
+    from django.utils import formats, timezone
+
+    latest = instance.history.select_related("history_user").first()
+    who, when = _("someone"), "?"
+    if latest is not None:
+        if latest.history_user is not None:
+            who = latest.history_user.get_full_name() or latest.history_user.username
+        when = formats.date_format(
+            timezone.localtime(latest.history_date), "SHORT_DATETIME_FORMAT"
+        )
+    return _(
+        "%(what)s was changed by %(who)s on %(when)s (it is now at version %(version)s) after "
+        "you opened it; your change was not saved. Reload it, check the other change and apply "
+        "yours again."
+    ) % {
+        "what": str(instance._meta.verbose_name).capitalize(),
+        "who": who,
+        "when": when,
+        "version": version,
+    }

@@ -1249,8 +1249,9 @@ def _write(work: _Work, parsed: ParsedPlan, state: PlanState, user) -> None:
                     node.parent = parent
                 else:
                     setattr(node, c, fields[c])
-            update = ["parent" if c == "parent" else c for c in update]
-            save_attributed(node, acting_user=user, update_fields=update or None, reason=REASON)
+            node.version += 1  # the plan is locked: no other writer in between
+            update = ["parent" if c == "parent" else c for c in update] + ["version"]
+            save_attributed(node, acting_user=user, update_fields=update, reason=REASON)
         _write_responsibilities(node, work.responsibilities.get(key, {}), state, organizations)
     _refresh_depths(plan)
     # Indicators
@@ -1367,7 +1368,8 @@ def _write_measurements(work, state, indicators, user, now) -> None:
         elif changes:
             for c in changes:
                 setattr(existing, c, values[c])
-            update_fields.update(changes)
+            existing.version += 1
+            update_fields.update([*changes, "version"])
             if "status" in changes:
                 if status == "submitted" or (
                     status in REVIEWED_STATUSES and existing.submitted_at is None

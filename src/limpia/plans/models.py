@@ -171,6 +171,9 @@ class Node(models.Model):
         "self", on_delete=models.CASCADE, null=True, blank=True, related_name="children"
     )
     depth = models.PositiveSmallIntegerField(_("depth"), default=0, editable=False)
+    version = models.PositiveIntegerField(
+        _("version"), default=1, editable=False, help_text=_("Raised by every change.")
+    )
     position = models.PositiveIntegerField(_("position"), default=0)
     code = models.CharField(_("code as written in the source"), max_length=40)
     normalized_code = models.CharField(_("normalized code"), max_length=40)
@@ -462,6 +465,9 @@ class Measurement(models.Model):
     date = models.DateField(_("date"))
     value = models.DecimalField(_("value"), max_digits=20, decimal_places=6, null=True, blank=True)
     text = models.TextField(_("reported text"), blank=True)
+    version = models.PositiveIntegerField(
+        _("version"), default=1, editable=False, help_text=_("Raised by every change.")
+    )
     disaggregation = models.JSONField(_("disaggregation"), default=dict, blank=True)
     comment = models.TextField(_("comment"), blank=True)
     evidence_url = models.URLField(_("evidence link"), max_length=500, blank=True)

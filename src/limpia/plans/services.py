@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy
 
 from limpia.core.dates import EARLIEST
 from limpia.core.errors import DomainError, IllegalTransition
-from limpia.core.services import require_perm, save_attributed, validate_model
+from limpia.core.services import claim_version, require_perm, save_attributed, validate_model
 from limpia.plans.models import (
     Indicator,
     IndicatorKind,
@@ -153,8 +153,13 @@ def measurement_update(
     comment: str = "",
     evidence_url: str = "",
     submit: bool = False,
+    version: int | None = None,
 ) -> Measurement:
+    """Correct a draft or returned measurement. `version` is the version the writer read: when
+    someone changed the measurement since, Conflict (nothing saved)."""
+    measurement = _locked(measurement)
     require_perm(acting_user, "plans.change_measurement", measurement)
+    claim_version(measurement, version)
     if measurement.status not in (S.DRAFT, S.RETURNED):
         raise IllegalTransition(
             _("Only draft or returned measurements can be edited; this one is %(status)s.")
@@ -167,7 +172,15 @@ def measurement_update(
     save_attributed(
         measurement,
         acting_user=acting_user,
-        update_fields=["date", "value", "text", "disaggregation", "comment", "evidence_url"],
+        update_fields=[
+            "date",
+            "value",
+            "text",
+            "disaggregation",
+            "comment",
+            "evidence_url",
+            "version",
+        ],
         reason="edited",
     )
     if submit:
@@ -192,10 +205,11 @@ def measurement_submit(*, acting_user, measurement: Measurement) -> Measurement:
         MEASUREMENT_TRANSITIONS, "submit", measurement.status, "measurement"
     )
     measurement.submitted_at, measurement.submitted_by = timezone.now(), acting_user
+    measurement.version += 1
     save_attributed(
         measurement,
         acting_user=acting_user,
-        update_fields=["status", "submitted_at", "submitted_by"],
+        update_fields=["status", "submitted_at", "submitted_by", "version"],
         reason="submitted",
     )
     return measurement
@@ -210,10 +224,11 @@ def measurement_approve(*, acting_user, measurement: Measurement) -> Measurement
     )
     measurement.reviewed_at, measurement.reviewed_by = timezone.now(), acting_user
     measurement.review_note = ""
+    measurement.version += 1
     save_attributed(
         measurement,
         acting_user=acting_user,
-        update_fields=["status", "reviewed_at", "reviewed_by", "review_note"],
+        update_fields=["status", "reviewed_at", "reviewed_by", "review_note", "version"],
         reason="approved",
     )
     return measurement
@@ -233,10 +248,11 @@ def measurement_return(*, acting_user, measurement: Measurement, note: str) -> M
     )
     measurement.reviewed_at, measurement.reviewed_by = timezone.now(), acting_user
     measurement.review_note = note.strip()
+    measurement.version += 1
     save_attributed(
         measurement,
         acting_user=acting_user,
-        update_fields=["status", "reviewed_at", "reviewed_by", "review_note"],
+        update_fields=["status", "reviewed_at", "reviewed_by", "review_note", "version"],
         reason="returned",
     )
     return measurement
@@ -261,10 +277,11 @@ def plan_change_status(*, acting_user, plan: Plan, verb: str) -> Plan:
 
 
 @transaction.atomic
-def plan_element_save(*, acting_user, instance, reason: str = ""):
+def plan_element_save(*, acting_user, instance, reason: str = "", version: int | None = None):
     """Create or update a plan, node, indicator or target after permission and validation checks.
 
-    Moving a node moves its subtree: the depths of its descendants are recomputed.
+    Moving a node moves its subtree: the depths of its descendants are recomputed. A node carries
+    a version: `version` is the one the writer read, and a node changed since is a Conflict.
     """
     from limpia.plans.models import Node
 
@@ -274,6 +291,8 @@ def plan_element_save(*, acting_user, instance, reason: str = ""):
     require_perm(acting_user, f"plans.{'add' if creating else 'change'}_{model}", perm_obj)
     if model == "indicator" and not creating:
         _check_kind_change(instance)
+    if not creating and hasattr(instance, "version"):
+        claim_version(instance, version)
     validate_model(instance)  # Node.clean() checks the parent and sets the depth
     save_attributed(instance, acting_user=acting_user, reason=reason or model)
     if isinstance(instance, Node) and not creating:

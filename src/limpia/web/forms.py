@@ -55,6 +55,8 @@ class MeasurementForm(BootstrapForm):
         label=_("Evidence link"), required=False, max_length=500, assume_scheme="https"
     )
     submit_now = forms.BooleanField(label=_("Submit for review now"), required=False, initial=True)
+    # The version the person opened (edits only): a change by someone else since is a conflict.
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
 
     def clean_disaggregation(self) -> dict[str, str]:
         result = {}
@@ -80,6 +82,7 @@ class MeasurementForm(BootstrapForm):
             "evidence_url": measurement.evidence_url,
             "disaggregation": "\n".join(f"{k}={v}" for k, v in measurement.disaggregation.items()),
             "submit_now": True,
+            "version": measurement.version,
         }
 
 

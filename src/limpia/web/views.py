@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from limpia.access.rules import measurements_visible_to
 from limpia.core.dates import parse_as_of
-from limpia.core.errors import DomainError
+from limpia.core.errors import Conflict, DomainError
 from limpia.plans import services
 from limpia.plans.models import Indicator, Measurement, Node, Plan
 from limpia.plans.progress import (
@@ -306,16 +306,28 @@ def measurement_edit(request, pk):
     if not request.user.has_perm("plans.change_measurement", measurement):
         raise PermissionDenied
     form = MeasurementForm(request.POST or None, initial=MeasurementForm.initial_for(measurement))
+    conflict = None
     if request.method == "POST" and form.is_valid():
         try:
             services.measurement_update(
                 acting_user=request.user,
                 measurement=measurement,
                 submit=form.cleaned_data["submit_now"],
+                version=form.cleaned_data.get("version"),
                 **_measurement_fields(form.cleaned_data),
             )
+        except Conflict as exc:
+            # Keep what the person typed, show the other change; a second Save knowingly
+            # replaces the version they have now seen.
+            conflict = _visible_measurement(request, pk)
+            posted = request.POST.copy()
+            posted["version"] = str(conflict.version)
+            form = MeasurementForm(posted)
+            form.is_valid()
+            form.add_error(None, exc.message)
         except DomainError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            field = exc.field if exc.field in form.fields and exc.field != "version" else None
+            form.add_error(field, exc.message)
         else:
             messages.success(request, _("The measurement was saved."))
             return redirect("web:measurement", pk=measurement.pk)
@@ -327,6 +339,7 @@ def measurement_edit(request, pk):
             "indicator": measurement.indicator,
             "plan": measurement.indicator.plan,
             "measurement": measurement,
+            "conflict": conflict,
         },
     )
 
