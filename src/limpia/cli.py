@@ -28,6 +28,9 @@ def main(argv: list[str] | None = None) -> None:
     try:
         from django.core.management import execute_from_command_line
 
+        from limpia.core.audit import Source, set_source
+
+        set_source(Source.CLI)  # what a command changes is recorded as coming from the terminal
         execute_from_command_line(argv)
     except ConfigurationError as exc:
         sys.stderr.write(f"limpia: configuration error: {exc}\n")

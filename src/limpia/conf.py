@@ -5,6 +5,7 @@ misconfigured server stops at start instead of running with a silent default.
 """
 
 import os
+import re
 from pathlib import Path
 
 
@@ -33,14 +34,17 @@ def env_bool(name: str, default: bool = False) -> bool:
     raise ConfigurationError(f"{name} must be one of true/false/1/0/yes/no, not {value!r}")
 
 
-def env_int(name: str, default: int) -> int:
+def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
     value = os.environ.get(name)
     if value is None or not value.strip():
         return default
     try:
-        return int(value)
+        number = int(value)
     except ValueError:
         raise ConfigurationError(f"{name} must be an integer, not {value!r}") from None
+    if minimum is not None and number < minimum:
+        raise ConfigurationError(f"{name} must be at least {minimum}, not {number}")
+    return number
 
 
 def env_list(name: str, default: list[str], *, allow_empty: bool = True) -> list[str]:
@@ -63,6 +67,19 @@ def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
 
 def env_path(name: str, default: str) -> Path:
     return Path(os.environ.get(name) or default).expanduser().resolve()
+
+
+def env_proxy_ssl_header(name: str, default: str) -> tuple[str, str] | None:
+    """Django's SECURE_PROXY_SSL_HEADER from a header name (e.g. X-Forwarded-Proto) that the
+    TLS-terminating proxy sets to "https"; empty means no proxy header is trusted."""
+    value = env_str(name, default) or ""
+    if not value:
+        return None
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9-]*", value):
+        raise ConfigurationError(
+            f"{name} must be a header name such as X-Forwarded-Proto, not {value!r}"
+        )
+    return ("HTTP_" + value.upper().replace("-", "_"), "https")
 
 
 SUPPORTED_ENGINES = ("django.db.backends.postgresql", "django.db.backends.sqlite3")

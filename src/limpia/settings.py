@@ -1,7 +1,9 @@
 """Django settings for Limpia, read from environment variables (see docs/configuration.md)."""
 
+from datetime import timedelta
 from pathlib import Path
 
+from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 from limpia.conf import (
@@ -11,6 +13,7 @@ from limpia.conf import (
     env_int,
     env_list,
     env_path,
+    env_proxy_ssl_header,
     env_str,
     secret_key,
 )
@@ -34,18 +37,22 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
+    "csp",
     "bootstrap",
     "rules.apps.AutodiscoverRulesConfig",
     "simple_history",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "django_tasks",
     "django_tasks_db",
     "limpia.core",
     "limpia.access",
+    "limpia.accounts",
     "limpia.plans",
     "limpia.registry",
     "limpia.agreements",
@@ -58,16 +65,22 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "limpia.web.middleware.ChosenLanguageMiddleware",
+    "limpia.web.limits.RequestLimitsMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "limpia.accounts.second_factor.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "limpia.core.audit.SourceMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes asks: it answers lockouts
 ]
 
 ROOT_URLCONF = "limpia.urls"
@@ -93,6 +106,7 @@ DATABASES = {"default": database_config(env_str("DATABASE_URL"), DATA_DIR)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out login before the others
     "rules.permissions.ObjectPermissionBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
@@ -105,6 +119,23 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "web:workspace"
 LOGOUT_REDIRECT_URL = "web:home"
+
+# Accounts and sign-in (docs/configuration.md). django-axes locks out a username from one address
+# after LIMPIA_LOGIN_FAILURE_LIMIT failed logins (web, back office, API token) for the cool-off;
+# a successful login clears the count.
+AXES_FAILURE_LIMIT = env_int("LIMPIA_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LIMPIA_LOGIN_COOLOFF_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # the cool-off is what the message says
+AXES_LOCKOUT_CALLABLE = "limpia.accounts.lockout.lockout_response"
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "otp", "code"]
+AXES_VERBOSE = False  # no banner on every command; failures and lockouts are still logged
+# Two-factor sign-in (django-otp, TOTP): optional for administrators unless this requires it.
+ADMIN_REQUIRE_2FA = env_bool("LIMPIA_ADMIN_REQUIRE_2FA", False)
+OTP_TOTP_ISSUER = "Limpia"
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # the back office never shows an authenticator's secret
 
 LANGUAGE_CODE = "es"
 LANGUAGES = [("es", _("Spanish")), ("en", _("English")), ("pt", _("Portuguese"))]
@@ -127,19 +158,58 @@ STORAGES = {
 MEDIA_ROOT = DATA_DIR / "media"
 MEDIA_URL = "/media/"
 
+# Security (docs/configuration.md, "Security"). LIMPIA_SECURE_COOKIES=true says the site is
+# served over HTTPS, and turns on what only makes sense there; unset, `limpia demo` keeps
+# working over plain HTTP on 127.0.0.1.
+SERVED_OVER_HTTPS = env_bool("LIMPIA_SECURE_COOKIES", False)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SERVED_OVER_HTTPS
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = env_bool("LIMPIA_SECURE_COOKIES", False)
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SESSION_COOKIE_SAMESITE = "Lax"  # Django's default, stated: no session on cross-site posts
+CSRF_COOKIE_HTTPONLY = True  # the pages send the token from their forms, never from the cookie
+SESSION_COOKIE_AGE = env_int("LIMPIA_SESSION_SECONDS", 8 * 60 * 60)  # one working day
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True  # government offices share computers
+SECURE_SSL_REDIRECT = env_bool("LIMPIA_SSL_REDIRECT", SERVED_OVER_HTTPS)
+# waitress speaks plain HTTP, so HTTPS means a TLS-terminating proxy in front: its header says
+# whether the visitor came over HTTPS (without it, the redirect above would loop).
+SECURE_PROXY_SSL_HEADER = env_proxy_ssl_header(
+    "LIMPIA_PROXY_SSL_HEADER", "X-Forwarded-Proto" if SERVED_OVER_HTTPS else ""
+)
+SECURE_HSTS_SECONDS = env_int("LIMPIA_HSTS_SECONDS", 365 * 24 * 60 * 60 if SERVED_OVER_HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("LIMPIA_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("LIMPIA_HSTS_PRELOAD", False)
+# Preloading binds the whole registrable domain (often a ministry's or the government's) for
+# years: its owner decides, so `check --deploy` does not nag each installation about it.
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Everything is served from this site: no CDN, no inline script or style (the progress bars
+# use classes from limpia.css); the SVG charts and uploaded files send stricter policies.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+
+# Input limits: larger or more crowded requests are refused with a message that says which
+# limit (limpia.web.limits). Uploaded files have their own limits (20 MB, checked by content).
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("LIMPIA_MAX_REQUEST_BYTES", 5 * 1024 * 1024)
+DATA_UPLOAD_MAX_NUMBER_FIELDS = env_int("LIMPIA_MAX_REQUEST_FIELDS", 1000)
+DATA_UPLOAD_MAX_NUMBER_FILES = env_int("LIMPIA_MAX_REQUEST_FILES", 10)
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first, so that an anonymous write is answered 401 with WWW-Authenticate.
-        "rest_framework.authentication.TokenAuthentication",
+        "limpia.accounts.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["limpia.api.permissions.RulesPermission"],
@@ -156,12 +226,15 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # No badge image from validator.swagger.io: nothing leaves the site (and the CSP blocks it).
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "ENUM_NAME_OVERRIDES": {
         "PlanStatusEnum": "limpia.plans.models.PlanStatus",
         "MeasurementStatusEnum": "limpia.plans.models.MeasurementStatus",
         "AgreementStageEnum": "limpia.agreements.models.Stage",
+        "ApiTokenStatusEnum": "limpia.accounts.models.TokenStatus",
     },
 }
 

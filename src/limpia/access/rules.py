@@ -435,3 +435,63 @@ def import_jobs_visible_to(user, queryset):
     if is_admin(user):
         return queryset
     return queryset.filter(created_by=user)
+
+
+# ---------------------------------------------------------------- the audit trail
+
+# Deleted records come back from their history only through an administrator.
+rules.add_perm("core.restore_deleted", is_admin)
+
+
+# ---------------------------------------------------------------- accounts
+
+
+@rules.predicate
+def is_same_user(user, other) -> bool:
+    return other is not None and user.is_authenticated and other.pk == user.pk
+
+
+@rules.predicate
+def owns_token(user, token) -> bool:
+    return token is not None and user.is_authenticated and token.user_id == user.pk
+
+
+# People make API tokens for themselves; administrators see and revoke anyone's (back office).
+rules.add_perm("accounts.add_apitoken", is_same_user)
+rules.add_perm("accounts.view_apitoken", is_admin | owns_token)
+rules.add_perm("accounts.revoke_apitoken", is_admin | owns_token)
+# Two-factor sign-in is offered to administrators (LIMPIA_ADMIN_REQUIRE_2FA may require it).
+rules.add_perm("accounts.use_two_factor", is_admin)
+
+
+# ---------------------------------------------------------------- companies, facilities, registry
+
+
+@rules.predicate
+def is_visible_company(user, obj) -> bool:
+    """A company (or facility) is public once it adhered to an agreement the user may see; its
+    representatives always see it."""
+    from limpia.agreements.models import Adhesion, Agreement
+
+    company = _company_of(obj)
+    if company is None:
+        return False
+    if company.pk in company_ids_represented(user):
+        return True
+    adhesions = Adhesion.objects.filter(
+        agreement__in=agreements_visible_to(user, Agreement.objects.all())
+    )
+    if obj.__class__.__name__ == "Facility":
+        return adhesions.filter(facility=obj).exists()
+    return adhesions.filter(facility__company=company).exists()
+
+
+@rules.predicate
+def is_own_application(user, application) -> bool:
+    expert = getattr(application, "expert", None)
+    return bool(user.is_authenticated and expert is not None and expert.user_id == user.pk)
+
+
+rules.set_perm("agreements.view_company", is_admin | is_visible_company)
+rules.set_perm("agreements.view_facility", is_admin | is_visible_company)
+rules.set_perm("registry.view_application", is_admin | is_own_application)

@@ -9,9 +9,9 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
 
 from limpia.core.models import Country, Organization, Sector, Subdivision
+from limpia.core.tracking import tracked_history
 
 User = settings.AUTH_USER_MODEL
 
@@ -103,7 +103,7 @@ class Agreement(models.Model):
     silence_is_consent = models.BooleanField(_("silence counts as no objection"), default=True)
     validity_years = models.PositiveIntegerField(_("certificate validity (years)"), default=3)
     is_sample = models.BooleanField(_("sample data"), default=False)
-    history = HistoricalRecords(m2m_fields=[sectors, subdivisions])
+    history = tracked_history(m2m_fields=[sectors, subdivisions])
 
     objects = AgreementQuerySet.as_manager()
 
@@ -309,7 +309,7 @@ class Company(models.Model):
     size = models.CharField(_("size"), max_length=8, choices=Size.choices)
     sector = models.ForeignKey(Sector, on_delete=models.PROTECT, null=True, blank=True)
     is_sample = models.BooleanField(_("sample data"), default=False)
-    history = HistoricalRecords()
+    history = tracked_history()
 
     class Meta:
         ordering = ["name"]
@@ -329,7 +329,7 @@ class Facility(models.Model):
     name = models.CharField(_("name"), max_length=300)
     subdivision = models.ForeignKey(Subdivision, on_delete=models.PROTECT, null=True, blank=True)
     address = models.CharField(_("address"), max_length=300, blank=True)
-    history = HistoricalRecords()
+    history = tracked_history()
 
     class Meta:
         ordering = ["code"]
@@ -348,7 +348,7 @@ class Adhesion(models.Model):
     withdrawn_on = models.DateField(_("withdrawn on"), null=True, blank=True)
     withdrawal_reason = models.TextField(_("withdrawal reason"), blank=True)
     recorded_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
-    history = HistoricalRecords()
+    history = tracked_history()
 
     class Meta:
         ordering = ["agreement_id", "facility__code"]
@@ -384,7 +384,7 @@ class FollowUpReport(models.Model):
     period_end = models.DateField(_("period end"))
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
     submitted_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
-    history = HistoricalRecords()
+    history = tracked_history()
 
     class Meta:
         ordering = ["adhesion_id", "period_end"]
@@ -454,7 +454,7 @@ class Audit(models.Model):
     )
     validated_at = models.DateTimeField(_("validated by the coordinator at"), null=True, blank=True)
     validated_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
-    history = HistoricalRecords()
+    history = tracked_history()
 
     objects = AuditQuerySet.as_manager()
 
@@ -476,7 +476,7 @@ class AuditItem(models.Model):
     evidence = models.TextField(_("evidence"), blank=True)
     observation = models.TextField(_("observation"), blank=True)
     version = models.PositiveIntegerField(default=1)
-    history = HistoricalRecords()
+    history = tracked_history()
 
     class Meta:
         ordering = ["audit_id", "action__goal__position", "action__position"]
@@ -557,7 +557,7 @@ class Certificate(models.Model):
     signature = models.CharField(_("signature"), max_length=64)
     issued_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
     is_sample = models.BooleanField(_("sample data"), default=False)
-    history = HistoricalRecords()
+    history = tracked_history()
 
     objects = CertificateQuerySet.as_manager()
 
@@ -598,7 +598,7 @@ class Impact(models.Model):
     unit = models.CharField(_("canonical unit or currency"), max_length=20)
     entered_value = models.DecimalField(_("value as entered"), max_digits=24, decimal_places=6)
     entered_unit = models.CharField(_("unit as entered"), max_length=20)
-    history = HistoricalRecords()
+    history = tracked_history()
 
     class Meta:
         ordering = ["agreement_id", "facility_id", "metric", "year"]

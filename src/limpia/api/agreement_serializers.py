@@ -18,6 +18,8 @@ from limpia.agreements.models import (
     Stage,
     StageChange,
 )
+from limpia.api.text import TextModelSerializer, TextSerializer
+from limpia.core.models import Country
 from limpia.registry.models import Expert
 
 
@@ -62,7 +64,7 @@ class SignatorySerializer(serializers.ModelSerializer):
 
 
 class StageChangeSerializer(serializers.ModelSerializer):
-    changed_by = serializers.StringRelatedField()
+    changed_by = serializers.StringRelatedField(allow_null=True)  # null: imported history
 
     class Meta:
         model = StageChange
@@ -131,20 +133,73 @@ class AgreementSerializer(AgreementListSerializer):
         ]
 
 
-class StageChangeRequestSerializer(serializers.Serializer):
+class StageChangeRequestSerializer(TextSerializer):
     to_stage = serializers.ChoiceField(choices=Stage.choices)
     comment = serializers.CharField(required=False, allow_blank=True, max_length=4000)
     signing_date = serializers.DateField(required=False)
 
 
-class ExtensionRequestSerializer(serializers.Serializer):
+class ExtensionRequestSerializer(TextSerializer):
     new_end = serializers.DateField()
     reason = serializers.CharField(max_length=4000)
 
 
-class CompanySerializer(serializers.ModelSerializer):
-    country = serializers.CharField(source="country_id")
-    sector = serializers.SlugRelatedField(slug_field="code", read_only=True)
+# The answers of the agreement's report actions, for the OpenAPI schema (the views build dicts).
+class ComplianceFacilitySerializer(serializers.Serializer):
+    facility_code = serializers.CharField()
+    tax_id = serializers.CharField()
+    compliance = serializers.FloatField(allow_null=True)
+    applicable = serializers.IntegerField()
+    complying = serializers.IntegerField()
+
+
+class ComplianceCompanySerializer(serializers.Serializer):
+    tax_id = serializers.CharField()
+    compliance = serializers.FloatField(allow_null=True)
+    facilities = serializers.IntegerField()
+
+
+class ComplianceGoalSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    compliance = serializers.FloatField(allow_null=True)
+
+
+class ComplianceActionSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    goal = serializers.CharField()
+    compliance = serializers.FloatField(allow_null=True)
+    applicable_facilities = serializers.IntegerField()
+    complying_facilities = serializers.IntegerField()
+
+
+class ComplianceReportSerializer(serializers.Serializer):
+    audit = serializers.ChoiceField(choices=["final", "intermediate", "maintenance"])
+    compliance = serializers.FloatField(allow_null=True)
+    facilities = ComplianceFacilitySerializer(many=True)
+    companies = ComplianceCompanySerializer(many=True)
+    goals = ComplianceGoalSerializer(many=True)
+    actions = ComplianceActionSerializer(many=True)
+
+
+class LateFacilitySerializer(serializers.Serializer):
+    facility_code = serializers.CharField()
+    overdue_actions = serializers.ListField(child=serializers.CharField())
+    last_report = serializers.DateField(allow_null=True, help_text="end of its latest report")
+
+
+class ImpactTotalSerializer(serializers.Serializer):
+    year = serializers.IntegerField()
+    metric = serializers.CharField()
+    unit = serializers.CharField()
+    total = serializers.FloatField()
+    facilities = serializers.IntegerField()
+    per_unit_of_production = serializers.FloatField(allow_null=True)
+    production_unit = serializers.CharField(allow_null=True)
+
+
+class CompanySerializer(TextModelSerializer):
+    country = serializers.PrimaryKeyRelatedField(queryset=Country.objects.all())
+    sector = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
 
     class Meta:
         model = Company
@@ -160,7 +215,7 @@ class FacilitySerializer(serializers.ModelSerializer):
         fields = ["id", "code", "name", "company", "company_name", "subdivision", "address"]
 
 
-class AdhesionSerializer(serializers.ModelSerializer):
+class AdhesionSerializer(TextModelSerializer):
     agreement = serializers.SlugRelatedField(slug_field="slug", queryset=Agreement.objects.all())
     facility = serializers.SlugRelatedField(slug_field="code", queryset=Facility.objects.all())
 
@@ -178,7 +233,7 @@ class AdhesionSerializer(serializers.ModelSerializer):
         read_only_fields = ["withdrawn_on", "withdrawal_reason"]
 
 
-class WithdrawalSerializer(serializers.Serializer):
+class WithdrawalSerializer(TextSerializer):
     on = serializers.DateField()
     reason = serializers.CharField(max_length=4000)
 
@@ -223,7 +278,7 @@ class AuditSerializer(serializers.ModelSerializer):
         return fraction(compliance.facility_compliance(pure_items(audit.items.all())))
 
 
-class AuditOpenSerializer(serializers.Serializer):
+class AuditOpenSerializer(TextSerializer):
     agreement = serializers.SlugRelatedField(slug_field="slug", queryset=Agreement.objects.all())
     facility = serializers.SlugRelatedField(slug_field="code", queryset=Facility.objects.all())
     auditor = serializers.SlugRelatedField(slug_field="auditor_id", queryset=Expert.objects.all())
@@ -234,7 +289,7 @@ class AuditOpenSerializer(serializers.Serializer):
     )
 
 
-class AuditItemRequestSerializer(serializers.Serializer):
+class AuditItemRequestSerializer(TextSerializer):
     action = serializers.CharField(max_length=20, help_text="the action's code")
     applies = serializers.BooleanField()
     complies = serializers.BooleanField(required=False, allow_null=True)
@@ -291,13 +346,13 @@ class CertificateSerializer(serializers.ModelSerializer):
         return since.isoformat() if since else None
 
 
-class CertificateIssueSerializer(serializers.Serializer):
+class CertificateIssueSerializer(TextSerializer):
     agreement = serializers.SlugRelatedField(slug_field="slug", queryset=Agreement.objects.all())
     facility = serializers.SlugRelatedField(slug_field="code", queryset=Facility.objects.all())
     issued_on = serializers.DateField()
 
 
-class RevocationSerializer(serializers.Serializer):
+class RevocationSerializer(TextSerializer):
     on = serializers.DateField()
     reason = serializers.CharField(max_length=4000)
 
@@ -331,7 +386,7 @@ class ExpertSerializer(serializers.ModelSerializer):
         ]
 
 
-class ImpactSerializer(serializers.ModelSerializer):
+class ImpactSerializer(TextModelSerializer):
     agreement = serializers.SlugRelatedField(slug_field="slug", queryset=Agreement.objects.all())
     facility = serializers.SlugRelatedField(slug_field="code", queryset=Facility.objects.all())
     metric = serializers.ChoiceField(choices=ImpactMetric.choices)
@@ -352,13 +407,13 @@ class ImpactSerializer(serializers.ModelSerializer):
         read_only_fields = ["value", "unit"]
 
 
-class ConsultationOpenSerializer(serializers.Serializer):
+class ConsultationOpenSerializer(TextSerializer):
     agreement = serializers.SlugRelatedField(slug_field="slug", queryset=Agreement.objects.all())
     facility = serializers.SlugRelatedField(slug_field="code", queryset=Facility.objects.all())
     consulted_on = serializers.DateField()
 
 
-class ConsultationAnswerSerializer(serializers.Serializer):
+class ConsultationAnswerSerializer(TextSerializer):
     signatory = serializers.IntegerField(help_text="the regulator signatory's id")
     objects_to = serializers.BooleanField()
     reason = serializers.CharField(required=False, allow_blank=True, max_length=4000)
@@ -376,7 +431,7 @@ class ConsultationSerializer(serializers.Serializer):
     objections = serializers.ListField(child=serializers.CharField())
 
 
-class ApplicationSerializer(serializers.ModelSerializer):
+class ApplicationSerializer(TextModelSerializer):
     expert = serializers.SlugRelatedField(slug_field="auditor_id", queryset=Expert.objects.all())
 
     class Meta:
@@ -397,7 +452,7 @@ class ApplicationSerializer(serializers.ModelSerializer):
         read_only_fields = ["status", "decided_on", "valid_from", "valid_until", "observations"]
 
 
-class DecisionSerializer(serializers.Serializer):
+class DecisionSerializer(TextSerializer):
     status = serializers.ChoiceField(
         choices=["submitted", "recommended", "observed", "approved", "rejected"]
     )
@@ -407,7 +462,7 @@ class DecisionSerializer(serializers.Serializer):
     valid_until = serializers.DateField(required=False)
 
 
-class RelationSerializer(serializers.Serializer):
+class RelationSerializer(TextSerializer):
     company = serializers.CharField(help_text="the company's tax identifier")
     country = serializers.CharField(max_length=2)
     kind = serializers.ChoiceField(choices=["employment", "consulting", "ownership", "family"])
@@ -415,7 +470,7 @@ class RelationSerializer(serializers.Serializer):
     ended_on = serializers.DateField(required=False, allow_null=True)
 
 
-class TrainingSerializer(serializers.Serializer):
+class TrainingSerializer(TextSerializer):
     title = serializers.CharField(max_length=300)
     completed_on = serializers.DateField()
     hours = serializers.DecimalField(max_digits=6, decimal_places=1)

@@ -1,7 +1,6 @@
 """API v1 for Clean Production Agreements, certificates and the registry: thin over services."""
 
 from django.db.models import Q
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -14,6 +13,7 @@ from limpia.access.rules import (
     agreements_visible_to,
     audits_visible_to,
     consultations_visible_to,
+    is_admin,
 )
 from limpia.agreements import figures, services
 from limpia.agreements.models import (
@@ -29,7 +29,9 @@ from limpia.agreements.models import (
     Impact,
 )
 from limpia.api import agreement_serializers as s
+from limpia.api.permissions import object_for
 from limpia.core.errors import DomainError, NotAllowed
+from limpia.core.services import require_perm
 from limpia.core.signing import verify
 from limpia.registry.models import Expert
 
@@ -76,25 +78,28 @@ class AgreementViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"])
     def stage(self, request, slug=None):
         """Move the agreement to its next stage, or cancel it (coordinators)."""
+        agreement = object_for(self, "agreements.change_stage")
         body = s.StageChangeRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         services.agreement_change_stage(
-            acting_user=request.user, agreement=self.get_object(), **body.validated_data
+            acting_user=request.user, agreement=agreement, **body.validated_data
         )
         return self.retrieve(request)
 
     @extend_schema(request=s.ExtensionRequestSerializer, responses=s.AgreementSerializer)
     @action(detail=True, methods=["post"])
     def extend(self, request, slug=None):
+        agreement = object_for(self, "agreements.change_stage")
         body = s.ExtensionRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         services.agreement_extend(
-            acting_user=request.user, agreement=self.get_object(), **body.validated_data
+            acting_user=request.user, agreement=agreement, **body.validated_data
         )
         return self.retrieve(request)
 
     @extend_schema(
-        parameters=[OpenApiParameter("audit", str, enum=["final", "intermediate", "maintenance"])]
+        parameters=[OpenApiParameter("audit", str, enum=["final", "intermediate", "maintenance"])],
+        responses=s.ComplianceReportSerializer,
     )
     @action(detail=True)
     def compliance(self, request, slug=None):
@@ -142,7 +147,8 @@ class AgreementViewSet(viewsets.ReadOnlyModelViewSet):
             }
         )
 
-    @action(detail=True)
+    @extend_schema(responses=s.LateFacilitySerializer(many=True))
+    @action(detail=True, pagination_class=None)  # a plain list (and so in the schema)
     def late(self, request, slug=None):
         """Facilities with overdue actions (coordinators)."""
         agreement = self.get_object()
@@ -160,7 +166,8 @@ class AgreementViewSet(viewsets.ReadOnlyModelViewSet):
             ]
         )
 
-    @action(detail=True)
+    @extend_schema(responses=s.ImpactTotalSerializer(many=True))
+    @action(detail=True, pagination_class=None)  # a plain list (and so in the schema)
     def impacts(self, request, slug=None):
         """Impact totals per metric and year, absolute and per unit of production."""
         from limpia.agreements.impacts import aggregate
@@ -173,6 +180,8 @@ class CompanyViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     filterset_fields = ["country", "size", "tax_id"]
 
     def get_queryset(self):
+        if is_admin(self.request.user):
+            return Company.objects.select_related("sector")
         visible = agreements_visible_to(self.request.user, Agreement.objects.all())
         condition = Q(facilities__adhesions__agreement__in=visible)
         if self.request.user.is_authenticated:
@@ -180,13 +189,10 @@ class CompanyViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         return Company.objects.filter(condition).distinct().select_related("sector")
 
     def perform_create(self, serializer):
-        from limpia.core.models import Country
-
         data = serializer.validated_data
-        country = get_object_or_404(Country, code=data["country_id"])
         serializer.instance = services.company_register(
             acting_user=self.request.user,
-            country=country,
+            country=data["country"],
             tax_id=data["tax_id"],
             name=data["name"],
             size=data["size"],
@@ -230,10 +236,11 @@ class AdhesionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     @extend_schema(request=s.WithdrawalSerializer, responses=s.AdhesionSerializer)
     @action(detail=True, methods=["post"])
     def withdraw(self, request, pk=None):
+        adhesion = object_for(self, "agreements.record_adhesion")
         body = s.WithdrawalSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         adhesion = services.adhesion_withdraw(
-            acting_user=request.user, adhesion=self.get_object(), **body.validated_data
+            acting_user=request.user, adhesion=adhesion, **body.validated_data
         )
         return Response(s.AdhesionSerializer(adhesion).data)
 
@@ -258,7 +265,7 @@ class AuditViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"])
     def items(self, request, pk=None):
         """Record one item (the assigned auditor); send `version` to detect lost updates."""
-        audit = self.get_object()
+        audit = object_for(self, "agreements.record_audit")
         body = s.AuditItemRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = dict(body.validated_data)
@@ -333,10 +340,12 @@ class CertificateViewSet(viewsets.ReadOnlyModelViewSet):
     def revoke(self, request, code=None):
         if not request.user.is_authenticated:
             raise NotAllowed(_("Log in to revoke certificates."))
+        certificate = self.get_object()
+        require_perm(request.user, "agreements.revoke_certificate", certificate.agreement)
         body = s.RevocationSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         certificate = services.certificate_revoke(
-            acting_user=request.user, certificate=self.get_object(), **body.validated_data
+            acting_user=request.user, certificate=certificate, **body.validated_data
         )
         return self.retrieve(request, code=certificate.code)
 
@@ -383,22 +392,37 @@ class ExpertViewSet(viewsets.ReadOnlyModelViewSet):
         return Expert.objects.public_list(timezone.localdate())
 
 
+# The service names the value and unit it converts; the request's fields are `entered_*`.
+IMPACT_FIELDS = {
+    "value": "entered_value",
+    "amount": "entered_value",
+    "unit": "entered_unit",
+    "currency": "entered_unit",
+}
+
+
 class ImpactViewSet(mixins.CreateModelMixin, viewsets.GenericViewSet):
     serializer_class = s.ImpactSerializer
     queryset = Impact.objects.none()
 
     def perform_create(self, serializer):
         data = serializer.validated_data
-        serializer.instance = services.impact_record(
-            acting_user=self.request.user,
-            agreement=data["agreement"],
-            facility=data["facility"],
-            metric=data["metric"],
-            year=data["year"],
-            value=data["entered_value"],
-            unit=data["entered_unit"],
-            is_baseline=data.get("is_baseline", False),
-        )
+        try:
+            serializer.instance = services.impact_record(
+                acting_user=self.request.user,
+                agreement=data["agreement"],
+                facility=data["facility"],
+                metric=data["metric"],
+                year=data["year"],
+                value=data["entered_value"],
+                unit=data["entered_unit"],
+                is_baseline=data.get("is_baseline", False),
+            )
+        except DomainError as refused:
+            if refused.field not in IMPACT_FIELDS:
+                raise
+            field = IMPACT_FIELDS[refused.field]
+            raise DomainError(refused.message, field=field, code=refused.code) from None
 
 
 class ConsultationViewSet(viewsets.GenericViewSet):
@@ -427,6 +451,7 @@ class ConsultationViewSet(viewsets.GenericViewSet):
     def answer(self, request, pk=None):
         """A regulator objects (with its reason) or declares no objection."""
         consultation = self.get_object()
+        require_perm(request.user, "agreements.answer_consultation", consultation.agreement)
         body = s.ConsultationAnswerSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
@@ -488,12 +513,14 @@ class ApplicationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet)
     @action(detail=True, methods=["post"])
     def decide(self, request, pk=None):
         """Recommend, observe, approve (with validity) or reject; the expert resubmits."""
-        from limpia.registry.services import application_decide
+        from limpia.registry.services import application_decide, require_registry_manager
 
+        application = self.get_object()
+        require_registry_manager(request.user, application.expert)
         body = s.DecisionSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         application = application_decide(
-            acting_user=request.user, application=self.get_object(), **body.validated_data
+            acting_user=request.user, application=application, **body.validated_data
         )
         return Response(s.ApplicationSerializer(application).data)
 
@@ -507,9 +534,10 @@ class ExpertDeclarationsViewSet(viewsets.GenericViewSet):
     @extend_schema(request=s.RelationSerializer, responses={201: s.RelationSerializer})
     @action(detail=True, methods=["post"])
     def relations(self, request, auditor_id=None):
-        from limpia.registry.services import relation_declare
+        from limpia.registry.services import relation_declare, require_registry_manager
 
         expert = self.get_object()
+        require_registry_manager(request.user, expert)
         body = s.RelationSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
@@ -531,9 +559,11 @@ class ExpertDeclarationsViewSet(viewsets.GenericViewSet):
     @extend_schema(request=s.TrainingSerializer, responses={201: s.TrainingSerializer})
     @action(detail=True, methods=["post"])
     def trainings(self, request, auditor_id=None):
-        from limpia.registry.services import training_record
+        from limpia.registry.services import require_registry_manager, training_record
 
+        expert = self.get_object()
+        require_registry_manager(request.user, expert)
         body = s.TrainingSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        training_record(acting_user=request.user, expert=self.get_object(), **body.validated_data)
+        training_record(acting_user=request.user, expert=expert, **body.validated_data)
         return Response(body.data, status=status.HTTP_201_CREATED)

@@ -1,5 +1,7 @@
 from rest_framework import permissions
 
+from limpia.core.services import require_perm
+
 
 class RulesPermission(permissions.BasePermission):
     """Ask the rules in limpia.access for every object a request touches.
@@ -27,3 +29,12 @@ class RulesPermission(permissions.BasePermission):
             # service they call, with the predicate that fits the act.
             return True
         return request.user.has_perm(f"{meta.app_label}.{verb}_{meta.model_name}", obj)
+
+
+def object_for(view, perm: str):
+    """A workflow action's object, then the permission for it, before the request body is read:
+    what one may not see is a 404, what one may not do a 403, and only then does the body's
+    validation answer (400) — so a refused user learns nothing from validation errors."""
+    obj = view.get_object()
+    require_perm(view.request.user, perm, obj)
+    return obj

@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from limpia.api.text import TextModelSerializer, TextSerializer
 from limpia.core.errors import DomainError
 from limpia.core.models import Country, Organization, Sector, Subdivision, Subregion
 from limpia.core.places import resolve_jurisdiction
@@ -34,7 +35,7 @@ class SectorSerializer(serializers.ModelSerializer):
         fields = ["code", "level", "parent", "name_es", "name_en"]
 
 
-class OrganizationSerializer(serializers.ModelSerializer):
+class OrganizationSerializer(TextModelSerializer):
     country = serializers.SlugRelatedField(
         slug_field="code", queryset=Country.objects.all(), allow_null=True, required=False
     )
@@ -47,14 +48,14 @@ class OrganizationSerializer(serializers.ModelSerializer):
         fields = ["id", "key", "name", "acronym", "kind", "country", "parent"]
 
 
-class PlanSerializer(serializers.ModelSerializer):
+class PlanSerializer(TextModelSerializer):
     jurisdiction = serializers.CharField(
         help_text="ISO 3166-1 alpha-2 country code, subregion key, or LAC for the whole region"
     )
     parent = serializers.SlugRelatedField(
         slug_field="slug", queryset=Plan.objects.all(), allow_null=True, required=False
     )
-    status_changed_by = serializers.StringRelatedField(read_only=True)
+    status_changed_by = serializers.StringRelatedField(read_only=True, allow_null=True)
     level_names = serializers.ListField(
         child=serializers.CharField(max_length=80), max_length=12, required=False
     )
@@ -92,7 +93,7 @@ class PlanSerializer(serializers.ModelSerializer):
         read_only_fields = ["status", "status_changed_at", "is_transcription"]
 
 
-class ResponsibilitySerializer(serializers.ModelSerializer):
+class ResponsibilitySerializer(TextModelSerializer):
     organization = serializers.SlugRelatedField(
         slug_field="key", queryset=Organization.objects.all()
     )
@@ -102,7 +103,7 @@ class ResponsibilitySerializer(serializers.ModelSerializer):
         fields = ["organization", "role"]
 
 
-class NodeSerializer(serializers.ModelSerializer):
+class NodeSerializer(TextModelSerializer):
     plan = serializers.SlugRelatedField(slug_field="slug", queryset=Plan.objects.all())
     version = serializers.IntegerField(
         required=False,
@@ -148,13 +149,13 @@ class NodeSerializer(serializers.ModelSerializer):
         read_only_fields = ["depth"]
 
 
-class TargetSerializer(serializers.ModelSerializer):
+class TargetSerializer(TextModelSerializer):
     class Meta:
         model = Target
         fields = ["id", "indicator", "value", "due_date", "text"]
 
 
-class IndicatorSerializer(serializers.ModelSerializer):
+class IndicatorSerializer(TextModelSerializer):
     plan = serializers.SlugRelatedField(slug_field="slug", queryset=Plan.objects.all())
     targets = TargetSerializer(many=True, read_only=True)
 
@@ -181,8 +182,8 @@ class IndicatorSerializer(serializers.ModelSerializer):
         ]
 
 
-class MeasurementSerializer(serializers.ModelSerializer):
-    created_by = serializers.StringRelatedField(read_only=True)
+class MeasurementSerializer(TextModelSerializer):
+    created_by = serializers.StringRelatedField(read_only=True, allow_null=True)
     version = serializers.IntegerField(
         required=False,
         min_value=1,
@@ -191,8 +192,8 @@ class MeasurementSerializer(serializers.ModelSerializer):
             "changed it since, the answer is 409 and nothing is saved."
         ),
     )
-    submitted_by = serializers.StringRelatedField(read_only=True)
-    reviewed_by = serializers.StringRelatedField(read_only=True)
+    submitted_by = serializers.StringRelatedField(read_only=True, allow_null=True)
+    reviewed_by = serializers.StringRelatedField(read_only=True, allow_null=True)
     submit = serializers.BooleanField(write_only=True, required=False, default=False)
     disaggregation = serializers.DictField(child=serializers.CharField(), required=False)
 
@@ -238,17 +239,8 @@ class MeasurementSerializer(serializers.ModelSerializer):
         return data
 
 
-class ReturnSerializer(serializers.Serializer):
+class ReturnSerializer(TextSerializer):
     note = serializers.CharField(max_length=2000)
-
-
-class TokenRequestSerializer(serializers.Serializer):
-    username = serializers.CharField()
-    password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
-
-
-class TokenSerializer(serializers.Serializer):
-    token = serializers.CharField()
 
 
 # The tree endpoint's shape, for the OpenAPI schema (the view builds plain dicts).

@@ -1,8 +1,10 @@
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
+from limpia.accounts import api as accounts
 from limpia.api import agreements, views
+from limpia.api.schema import SCHEMA_SETTINGS
 from limpia.knowledge.api import DocumentViewSet
 
 router = DefaultRouter()
@@ -30,11 +32,19 @@ router.register(
 )
 router.register("experts", agreements.ExpertDeclarationsViewSet, basename="expert-declaration")
 router.register("documents", DocumentViewSet, basename="document")
+router.register("auth/tokens", accounts.ApiTokenViewSet, basename="api-token")
 
 app_name = "api"
 urlpatterns = [
-    path("auth/token/", views.obtain_token, name="token"),
-    path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("auth/token/", accounts.obtain_token, name="token"),
+    path("schema/", SpectacularAPIView.as_view(custom_settings=SCHEMA_SETTINGS), name="schema"),
+    # The split view serves Swagger UI's start-up script at docs/?script=, not inline (CSP).
+    path(
+        "docs/",
+        SpectacularSwaggerSplitView.as_view(
+            url_name="api:schema", template_name="api/swagger_ui.html"
+        ),
+        name="docs",
+    ),
     path("", include(router.urls)),
 ]

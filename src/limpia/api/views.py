@@ -1,14 +1,9 @@
 """REST API v1: thin views over the querysets (reads) and the services (writes)."""
 
-from django.contrib.auth import authenticate
 from django.db import transaction
-from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import mixins, status, viewsets
-from rest_framework.authtoken.models import Token
-from rest_framework.decorators import action, api_view, permission_classes
-from rest_framework.exceptions import ValidationError
-from rest_framework.permissions import AllowAny
+from rest_framework import mixins, viewsets
+from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from limpia.access.rules import measurements_visible_to, plans_visible_to
@@ -16,7 +11,7 @@ from limpia.api import serializers as s
 from limpia.api.tree import tree_data
 from limpia.core.dates import parse_as_of
 from limpia.core.models import Country, Organization, Sector, Subdivision, Subregion
-from limpia.core.services import organization_save
+from limpia.core.services import organization_save, require_perm
 from limpia.plans import services
 from limpia.plans.models import Indicator, Measurement, Node, Plan, Target
 from limpia.plans.progress import plan_tree
@@ -276,22 +271,7 @@ class MeasurementViewSet(
     @extend_schema(request=s.ReturnSerializer, responses=s.MeasurementSerializer)
     @action(detail=True, methods=["post"], url_path="return")
     def return_(self, request, pk=None):
+        require_perm(request.user, "plans.review_measurement", self.get_object())
         body = s.ReturnSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         return self._transition(services.measurement_return, note=body.validated_data["note"])
-
-
-@extend_schema(request=s.TokenRequestSerializer, responses=s.TokenSerializer, auth=[])
-@api_view(["POST"])
-@permission_classes([AllowAny])
-def obtain_token(request):
-    """Exchange a username and password for an API token (send it as `Authorization: Token …`)."""
-    body = s.TokenRequestSerializer(data=request.data)
-    body.is_valid(raise_exception=True)
-    user = authenticate(
-        request, username=body.validated_data["username"], password=body.validated_data["password"]
-    )
-    if user is None or not user.is_active:
-        raise ValidationError({"password": [_("Unknown username or wrong password.")]})
-    token, _created = Token.objects.get_or_create(user=user)
-    return Response({"token": token.key}, status=status.HTTP_200_OK)

@@ -1,7 +1,8 @@
 from django.db import models
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
+
+from limpia.core.tracking import tracked_history
 
 
 class LocalizedNameMixin:
@@ -97,7 +98,7 @@ class Organization(models.Model):
     parent = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="units"
     )
-    history = HistoricalRecords()
+    history = tracked_history()
 
     objects = OrganizationQuerySet.as_manager()
 

@@ -66,9 +66,7 @@ def _conflict_message(instance, version: int) -> str:
     if latest is not None:
         if latest.history_user is not None:
             who = latest.history_user.get_full_name() or latest.history_user.username
-        when = formats.date_format(
-            timezone.localtime(latest.history_date), "SHORT_DATETIME_FORMAT"
-        )
+        when = formats.date_format(timezone.localtime(latest.history_date), "SHORT_DATETIME_FORMAT")
     return _(
         "%(what)s was changed by %(who)s on %(when)s (it is now at version %(version)s) after "
         "you opened it; your change was not saved. Reload it, check the other change and apply "

@@ -58,6 +58,7 @@ from limpia.agreements.services import (
     CONFLICT_COOLING_OFF_DAYS,
     FINAL_AUDIT_STAGES,
 )
+from limpia.core.audit import Source, change_source
 from limpia.core.errors import DomainError
 from limpia.core.models import Country, Organization, Sector, Subdivision
 from limpia.core.services import require_perm, save_attributed
@@ -1684,7 +1685,7 @@ def apply(parsed: ParsedAgreement, *, acting_user, system: bool = False) -> Prev
     """
     if not system and acting_user is None:
         raise DomainError("An import needs the user who makes it.", code="permission_denied")
-    with transaction.atomic():
+    with change_source(Source.IMPORT), transaction.atomic():
         state = load_state(parsed, lock=True)
         if not system:
             check_permission(parsed, state, acting_user)

@@ -129,6 +129,17 @@ LIST_FORMAT = OpenApiParameter(
 )
 
 
+def _list_file_responses(columns: list[str]) -> dict:
+    """The file in each format: the JSON one is a list of rows keyed by the columns."""
+    rows = {"type": "array", "items": {"type": "object", "properties": {c: {} for c in columns}}}
+    return {
+        (200, "text/csv"): OpenApiTypes.STR,
+        (200, lists.CONTENT_TYPES["xlsx"]): OpenApiTypes.BINARY,
+        (200, "application/json"): rows,
+        404: OpenApiResponse(description="No such format"),
+    }
+
+
 @extend_schema(
     operation_id="exports_certificates_retrieve",
     summary="The certificates you may see, with their status today, as a CSV, XLSX or JSON file",
@@ -136,7 +147,7 @@ LIST_FORMAT = OpenApiParameter(
         LIST_FORMAT,
         OpenApiParameter("agreement", str, description="only this agreement's (its slug)"),
     ],
-    responses={(200, "*/*"): OpenApiTypes.BINARY, 404: OpenApiResponse(description="No format")},
+    responses=_list_file_responses(lists.CERTIFICATE_COLUMNS),
 )
 @api_view(["GET"])
 @renderer_classes([JSONRenderer])
@@ -166,7 +177,7 @@ def certificates_file_view(request, fmt):
     operation_id="exports_registry_retrieve",
     summary="The public registry of auditors and specialists as a CSV, XLSX or JSON file",
     parameters=[LIST_FORMAT],
-    responses={(200, "*/*"): OpenApiTypes.BINARY, 404: OpenApiResponse(description="No format")},
+    responses=_list_file_responses(lists.REGISTRY_COLUMNS),
 )
 @api_view(["GET"])
 @renderer_classes([JSONRenderer])

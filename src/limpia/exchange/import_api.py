@@ -133,6 +133,9 @@ class ImportJobSerializer(serializers.ModelSerializer):
     progress = serializers.SerializerMethodField()
     result = ImportJobResultSerializer(allow_null=True)
     created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    slug = serializers.CharField(
+        read_only=True, help_text="The plan's or agreement's slug, once read; blank before."
+    )
 
     class Meta:
         model = ImportJob
@@ -177,10 +180,14 @@ class PlanImportPreviewSerializer(serializers.Serializer):
 
 
 class ImportRefusalSerializer(serializers.Serializer):
+    """A workbook with errors (`invalid_workbook`, with `errors` and `warnings`), or a request
+    without its file or with a wrong flag (`invalid`, naming the `field` like any API error)."""
+
     detail = serializers.CharField()
-    code = serializers.CharField(help_text="invalid_workbook")
-    errors = WorkbookProblemSerializer(many=True)
-    warnings = WorkbookProblemSerializer(many=True)
+    code = serializers.CharField(help_text="invalid_workbook, or invalid")
+    field = serializers.CharField(required=False, help_text="the request's field at fault")
+    errors = WorkbookProblemSerializer(many=True, required=False)
+    warnings = WorkbookProblemSerializer(many=True, required=False)
 
 
 # ---------------------------------------------------------------- views

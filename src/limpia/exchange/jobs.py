@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from limpia.access.rules import may_run_import
+from limpia.core.audit import Source, change_source
 from limpia.core.errors import DomainError, IllegalTransition, NotAllowed
 from limpia.core.services import save_attributed
 from limpia.exchange import meter as meters
@@ -157,7 +158,12 @@ def submit(kind: str, data: bytes, filename: str, *, acting_user, write: bool = 
     imports_dir().mkdir(parents=True, exist_ok=True)
     with open(upload_path(job), "xb") as handle:
         handle.write(data)
-    save_attributed(job, acting_user=acting_user, reason="submitted")
+    try:
+        with transaction.atomic():  # the job and its history row, or neither
+            save_attributed(job, acting_user=acting_user, reason="submitted")
+    except Exception:
+        upload_path(job).unlink(missing_ok=True)
+        raise
     remove_old_files()
     _enqueue(job)
     job.refresh_from_db()
@@ -210,13 +216,13 @@ def retry(job: ImportJob, *, acting_user) -> ImportJob:
 
 
 def discard(job: ImportJob, *, acting_user) -> ImportJob:
-    """Drop a checked (or refused, or failed) job and its file without writing anything."""
+    """Drop a queued, checked, refused or failed job and its file without writing anything."""
     _require_discarder(job, acting_user)
     with transaction.atomic():
         locked = ImportJob.objects.select_for_update().get(pk=job.pk)
-        if locked.status not in (Status.READY, Status.INVALID, Status.FAILED) and not (
-            is_stalled(locked)
-        ):
+        # A queued job can go too: a worker claims only a job still queued (run()).
+        discardable = (Status.QUEUED, Status.READY, Status.INVALID, Status.FAILED)
+        if locked.status not in discardable and not is_stalled(locked):
             raise IllegalTransition(
                 _("This import cannot be discarded now (it is %(s)s).")
                 % {"s": locked.get_status_display()}
@@ -263,7 +269,7 @@ def run(job_id: str) -> str:
     user = job.created_by
     meter = meters.FileMeter(progress_path(job))
     try:
-        with meters.metering(meter):
+        with meters.metering(meter), change_source(Source.JOB):
             parsed = chosen.parse(upload_path(job))
             result = chosen.check(parsed, acting_user=user, system=job.system)
             job.slug = (parsed.slug or "")[:100]

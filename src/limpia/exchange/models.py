@@ -11,7 +11,8 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
+
+from limpia.core.tracking import tracked_history
 
 
 class ImportJobQuerySet(models.QuerySet):
@@ -68,7 +69,7 @@ class ImportJob(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
-    history = HistoricalRecords()
+    history = tracked_history()
 
     objects = ImportJobQuerySet.as_manager()
 

@@ -36,6 +36,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+from limpia.core.audit import Source, change_source
 from limpia.core.dates import EARLIEST
 from limpia.core.errors import DomainError
 from limpia.core.models import Organization, OrganizationKind
@@ -1179,7 +1180,7 @@ def apply(parsed: ParsedPlan, *, acting_user, system: bool = False) -> Preview:
     """
     if not system and acting_user is None:
         raise DomainError("An import needs the user who makes it.", code="permission_denied")
-    with transaction.atomic():
+    with change_source(Source.IMPORT), transaction.atomic():
         state = load_state(parsed.slug, lock=True)
         if not system:
             check_permission(parsed, state, acting_user)

@@ -7,7 +7,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import serializers, viewsets
 
 from limpia.knowledge import search
-from limpia.knowledge.models import CaseStudyResult, Document
+from limpia.knowledge.models import CaseStudyResult, Document, FileType
 from limpia.knowledge.queries import documents_visible_to, filter_documents
 
 FILTERS = ("kind", "sector", "country", "language")
@@ -35,6 +35,8 @@ class DocumentSerializer(serializers.ModelSerializer):
     countries = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
     download_url = serializers.SerializerMethodField()
     results = CaseStudyResultSerializer(many=True, read_only=True)
+    # blank for a document that is a link, not a file
+    file_type = serializers.ChoiceField(FileType.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = Document

@@ -9,9 +9,9 @@ change goes through `services.py`, which also keeps the SQLite search index in s
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
 
 from limpia.core.models import Country, Sector
+from limpia.core.tracking import tracked_history
 
 
 class Kind(models.TextChoices):
@@ -76,7 +76,7 @@ class Document(models.Model):
         editable=False,
     )
     is_sample = models.BooleanField(_("sample data"), default=False)
-    history = HistoricalRecords(m2m_fields=[sectors, countries])
+    history = tracked_history(m2m_fields=[sectors, countries])
 
     objects = DocumentQuerySet.as_manager()
 
@@ -133,7 +133,7 @@ class CaseStudyResult(models.Model):
         blank=True,
         related_name="case_study_results",
     )
-    history = HistoricalRecords()
+    history = tracked_history()
 
     class Meta:
         ordering = ["document_id", "metric", "id"]

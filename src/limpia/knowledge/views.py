@@ -5,6 +5,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils.text import slugify
 
+from limpia.core.history import history_entries
 from limpia.core.models import Country, Sector
 from limpia.knowledge import search
 from limpia.knowledge.files import CONTENT_TYPES, EXTENSIONS
@@ -57,7 +58,13 @@ def document_detail(request, pk):
     return render(
         request,
         "knowledge/detail.html",
-        {"document": document, "results": results},
+        {
+            "document": document,
+            "results": results,
+            "history": history_entries(document)
+            if request.user.has_perm("knowledge.change_document", document)
+            else [],
+        },
     )
 
 

@@ -22,6 +22,7 @@ from limpia.core.errors import DomainError
 from limpia.core.models import Country, Organization, OrganizationKind
 from limpia.core.places import resolve_jurisdiction
 from limpia.plans.models import (
+    MAX_TREE_DEPTH,
     ComputedMetric,
     Direction,
     Horizon,
@@ -297,7 +298,20 @@ def parse_plan_file(path: Path | Any) -> tuple[dict[str, Any], list[str]]:
     codes = [i["code"] for i in _all_indicators(plan)]
     for code in {c for c in codes if codes.count(c) > 1}:
         check.error("plan", f"indicator code {code!r} is used twice")
+    for code in _too_deep(plan["nodes"]):
+        check.error(f"node {code}", f"plans cannot be deeper than {MAX_TREE_DEPTH} levels")
     return plan, check.errors
+
+
+def _too_deep(nodes: list[dict], depth: int = 0) -> list[str]:
+    """The normalized codes of the nodes that start a level below the deepest one allowed."""
+    found = []
+    for node in nodes:
+        if depth >= MAX_TREE_DEPTH:
+            found.append(node["normalized_code"])
+        else:
+            found.extend(_too_deep(node["children"], depth + 1))
+    return found
 
 
 def _all_indicators(plan: dict) -> list[dict]:

@@ -8,10 +8,10 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
 
 from limpia.core.models import Country, Organization, Subregion
 from limpia.core.places import REGION_KEY
+from limpia.core.tracking import tracked_history
 
 
 class PlanStatus(models.TextChoices):
@@ -78,7 +78,7 @@ class Plan(models.Model):
     source_publisher = models.CharField(_("source publisher"), max_length=300, blank=True)
     source_section = models.CharField(_("source section"), max_length=300, blank=True)
     is_transcription = models.BooleanField(_("transcribed from a source document"), default=False)
-    history = HistoricalRecords()
+    history = tracked_history()
 
     objects = PlanQuerySet.as_manager()
 
@@ -205,7 +205,7 @@ class Node(models.Model):
     organizations = models.ManyToManyField(
         Organization, through="NodeResponsibility", related_name="nodes", blank=True
     )
-    history = HistoricalRecords()
+    history = tracked_history()
 
     objects = NodeQuerySet.as_manager()
 
@@ -373,7 +373,7 @@ class Indicator(models.Model):
     )
     source_ref = models.CharField(_("source reference"), max_length=500, blank=True)
     note = models.TextField(_("transcription note"), blank=True)
-    history = HistoricalRecords()
+    history = tracked_history()
 
     objects = IndicatorQuerySet.as_manager()
 
@@ -403,7 +403,7 @@ class Target(models.Model):
     value = models.DecimalField(_("value"), max_digits=20, decimal_places=6, null=True, blank=True)
     due_date = models.DateField(_("due date"), null=True, blank=True)
     text = models.TextField(_("target as written"), blank=True)
-    history = HistoricalRecords()
+    history = tracked_history()
 
     class Meta:
         ordering = ["indicator_id", "due_date", "id"]
@@ -492,7 +492,7 @@ class Measurement(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     review_note = models.TextField(_("review note"), blank=True)
-    history = HistoricalRecords()
+    history = tracked_history()
 
     objects = MeasurementQuerySet.as_manager()
 

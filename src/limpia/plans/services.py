@@ -100,7 +100,15 @@ def _clean_disaggregation(disaggregation) -> dict[str, str]:
                 _("Disaggregation dimensions and values cannot be empty."),
                 field="disaggregation",
             )
-        cleaned[dimension[:60]] = member[:120]
+        if len(dimension) > 60 or len(member) > 120:
+            raise DomainError(
+                _(
+                    "A disaggregation dimension has at most 60 characters and its value at "
+                    "most 120."
+                ),
+                field="disaggregation",
+            )
+        cleaned[dimension] = member
     return cleaned
 
 
@@ -280,7 +288,8 @@ def plan_change_status(*, acting_user, plan: Plan, verb: str) -> Plan:
 def plan_element_save(*, acting_user, instance, reason: str = "", version: int | None = None):
     """Create or update a plan, node, indicator or target after permission and validation checks.
 
-    Moving a node moves its subtree: the depths of its descendants are recomputed. A node carries
+    Moving a node moves its subtree: the depths of its descendants are recomputed, and a move
+    that would take them deeper than MAX_TREE_DEPTH levels is refused. A node carries
     a version: `version` is the one the writer read, and a node changed since is a Conflict.
     """
     from limpia.plans.models import Node
@@ -311,7 +320,7 @@ def _check_kind_change(indicator) -> None:
 
 
 def _refresh_depths(node, acting_user) -> None:
-    from limpia.plans.models import Node
+    from limpia.plans.models import MAX_TREE_DEPTH, Node
 
     nodes = list(Node.objects.filter(plan_id=node.plan_id))
     children: dict[int | None, list] = {}
@@ -321,6 +330,11 @@ def _refresh_depths(node, acting_user) -> None:
     while stack:
         parent_id, depth = stack.pop()
         for child in children.get(parent_id, []):
+            if depth + 1 >= MAX_TREE_DEPTH:  # depths count from 0
+                raise DomainError(
+                    _("Plans cannot be deeper than %(n)s levels.") % {"n": MAX_TREE_DEPTH},
+                    field="parent",
+                )
             if child.depth != depth + 1:
                 child.depth = depth + 1
                 changed.append(child)

@@ -4,9 +4,9 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
 
 from limpia.core.models import Country, Sector
+from limpia.core.tracking import tracked_history
 
 
 class ExpertKind(models.TextChoices):
@@ -43,7 +43,7 @@ class Expert(models.Model):
     registered_from = models.DateField(_("registered from"), null=True, blank=True)
     registered_until = models.DateField(_("registered until"), null=True, blank=True)
     is_sample = models.BooleanField(_("sample data"), default=False)
-    history = HistoricalRecords(m2m_fields=[specialities])
+    history = tracked_history(m2m_fields=[specialities])
 
     objects = ExpertQuerySet.as_manager()
 
@@ -88,7 +88,7 @@ class Application(models.Model):
     valid_from = models.DateField(_("valid from"), null=True, blank=True)
     valid_until = models.DateField(_("valid until"), null=True, blank=True)
     observations = models.TextField(_("observations"), blank=True)
-    history = HistoricalRecords()
+    history = tracked_history()
 
     class Meta:
         ordering = ["-submitted_on", "-id"]
@@ -133,7 +133,7 @@ class Relation(models.Model):
     kind = models.CharField(_("kind"), max_length=12, choices=RelationKind.choices)
     started_on = models.DateField(_("from"))
     ended_on = models.DateField(_("until"), null=True, blank=True)
-    history = HistoricalRecords()
+    history = tracked_history()
 
     class Meta:
         verbose_name = _("declared relation")

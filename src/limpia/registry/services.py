@@ -22,7 +22,7 @@ APPLICATION_TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 
-def _can_manage(acting_user, expert: Expert | None = None) -> None:
+def require_registry_manager(acting_user, expert: Expert | None = None) -> None:
     """Registry staff (administrators) manage applications; an expert may file their own."""
     if expert is not None and expert.user_id and expert.user_id == getattr(acting_user, "pk", 0):
         return
@@ -33,7 +33,7 @@ def _can_manage(acting_user, expert: Expert | None = None) -> None:
 def application_submit(
     *, acting_user, expert: Expert, submitted_on: dt.date, is_renewal: bool = False
 ) -> Application:
-    _can_manage(acting_user, expert)
+    require_registry_manager(acting_user, expert)
     if expert.applications.filter(status__in=[A.SUBMITTED, A.OBSERVED, A.RECOMMENDED]).exists():
         raise DomainError(_("This expert already has an application under review."), field="expert")
     if is_renewal and not expert.applications.filter(status__in=[A.APPROVED, A.EXPIRED]).exists():
@@ -61,7 +61,7 @@ def application_decide(
         Application.objects.select_for_update().select_related("expert").get(pk=application.pk)
     )
     if status == A.SUBMITTED:  # the expert answers the observations
-        _can_manage(acting_user, application.expert)
+        require_registry_manager(acting_user, application.expert)
     else:
         require_perm(acting_user, "registry.manage_registry")
     if status not in APPLICATION_TRANSITIONS.get(application.status, ()):
@@ -126,7 +126,7 @@ def relation_declare(
     started_on: dt.date,
     ended_on: dt.date | None = None,
 ) -> Relation:
-    _can_manage(acting_user, expert)
+    require_registry_manager(acting_user, expert)
     if ended_on and ended_on < started_on:
         raise DomainError(_("A relation cannot end before it starts."), field="ended_on")
     relation = Relation(
@@ -141,7 +141,7 @@ def relation_declare(
 def training_record(
     *, acting_user, expert: Expert, title: str, completed_on: dt.date, hours: Decimal
 ) -> Training:
-    _can_manage(acting_user, expert)
+    require_registry_manager(acting_user, expert)
     if hours <= 0:
         raise DomainError(_("Training hours must be positive."), field="hours")
     return Training.objects.create(

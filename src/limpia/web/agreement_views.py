@@ -32,6 +32,7 @@ from limpia.agreements.models import (
     StageChange,
 )
 from limpia.api.agreements import verification
+from limpia.core.history import history_entries
 from limpia.core.signing import verify
 from limpia.exchange import lists
 from limpia.registry.models import Expert
@@ -138,6 +139,9 @@ def agreement_detail(request, slug):
         "web/agreements/detail.html",
         {
             "agreement": agreement,
+            "history": history_entries(agreement)
+            if request.user.has_perm("agreements.change_agreement", agreement)
+            else [],
             "territory": _territory(agreement),
             "timeline": stage_timeline(agreement, changes),
             "changes": changes,

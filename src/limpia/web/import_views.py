@@ -47,6 +47,7 @@ STATUS_CLASSES = {
     "discarded": "secondary",
 }
 JOBS_LISTED = 50
+DISCARDABLE = (ImportJob.Status.QUEUED, ImportJob.Status.READY, ImportJob.Status.FAILED)
 
 
 class UploadForm(BootstrapForm):
@@ -203,7 +204,7 @@ def _job_context(request, job: ImportJob) -> dict:
         "can_confirm": job.status == ImportJob.Status.READY and may_run_import(user, job),
         "can_retry": (job.status == ImportJob.Status.FAILED or stalled)
         and may_run_import(user, job),
-        "can_discard": (job.status in (ImportJob.Status.READY, ImportJob.Status.FAILED) or stalled)
+        "can_discard": (job.status in DISCARDABLE or stalled)
         and user.has_perm("exchange.delete_importjob", job),
     }
 

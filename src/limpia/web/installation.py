@@ -5,8 +5,12 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.db import transaction
+
+from limpia.conf import ConfigurationError
 
 
 @dataclass
@@ -26,12 +30,26 @@ def prepare_installation(*, stdout, with_sample_data: bool) -> None:
     call_command("collectstatic", interactive=False, verbosity=0, stdout=stdout)
 
 
+def check_password(password: str, *, username: str) -> None:
+    """LIMPIA_ADMIN_PASSWORD through the validators of AUTH_PASSWORD_VALIDATORS, as every
+    password set in the back office or with `limpia changepassword` is."""
+    try:
+        validate_password(password, user=get_user_model()(username=username))
+    except ValidationError as exc:
+        raise ConfigurationError(
+            f"LIMPIA_ADMIN_PASSWORD is too weak for the account {username!r}: "
+            + " ".join(exc.messages)
+        ) from None
+
+
 @transaction.atomic
 def ensure_admin(*, password: str | None) -> AdminAccount:
     """Create the `admin` superuser once; an existing account is left as it is."""
     users = get_user_model()
     if users.objects.filter(username="admin").exists():
         return AdminAccount("admin", created=False, password=None)
+    if password:
+        check_password(password, username="admin")
     generated = password or secrets.token_urlsafe(12)
     users.objects.create_superuser("admin", email="", password=generated)
     return AdminAccount("admin", created=True, password=None if password else generated)
@@ -62,6 +80,8 @@ def ensure_demo_users(*, password: str | None) -> dict[str, str | None]:
     for username, (role, scope) in DEMO_ROLES.items():
         if users.objects.filter(username=username).exists():
             continue
+        if password:
+            check_password(password, username=username)
         generated = password or secrets.token_urlsafe(12)
         user = users.objects.create_user(username, password=generated)
         if role == "reporter":
@@ -90,6 +110,8 @@ def _ensure_agreement_people(users, password: str | None) -> dict[str, str | Non
     def account(username):
         if users.objects.filter(username=username).exists():
             return None
+        if password:
+            check_password(password, username=username)
         generated = password or secrets.token_urlsafe(12)
         created[username] = None if password else generated
         return users.objects.create_user(username, password=generated)

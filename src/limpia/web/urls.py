@@ -21,6 +21,8 @@ urlpatterns = [
     path("measurements/<int:pk>/", views.measurement_detail, name="measurement"),
     path("measurements/<int:pk>/edit/", views.measurement_edit, name="measurement_edit"),
     path("workspace/", views.workspace, name="workspace"),
+    path("deleted/", views.deleted_list, name="deleted"),
+    path("deleted/restore/", views.deleted_restore, name="deleted_restore"),
     path(
         "workspace/measurements/<int:pk>/<str:verb>/",
         views.measurement_action,

@@ -10,8 +10,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from limpia.access.rules import measurements_visible_to
+from limpia.core import recovery
 from limpia.core.dates import parse_as_of
 from limpia.core.errors import Conflict, DomainError
+from limpia.core.history import history_entries
 from limpia.plans import services
 from limpia.plans.models import Indicator, Measurement, Node, Plan
 from limpia.plans.progress import (
@@ -136,8 +138,14 @@ def plan_detail(request, slug):
             "shown": shown,
             "badges": status_badges(tree.rollup.status_counts),
             "subplans": [(p, subtrees[p.pk]) for p in subplans],
+            "history": _history_for(request.user, "plans.change_plan", plan),
         },
     )
+
+
+def _history_for(user, perm: str, instance) -> list:
+    """The object's history, for the people who may change it (it names who did what)."""
+    return history_entries(instance) if user.has_perm(perm, instance) else []
 
 
 def node_detail(request, slug, code):
@@ -162,6 +170,7 @@ def node_detail(request, slug, code):
             "as_of": as_of,
             "as_of_error": error,
             "badges": status_badges(item.rollup.status_counts),
+            "history": _history_for(request.user, "plans.change_node", item.node),
         },
     )
 
@@ -191,6 +200,7 @@ def indicator_detail(request, slug, code):
             "as_of": as_of,
             "as_of_error": error,
             "can_report": request.user.has_perm("plans.add_measurement", indicator),
+            "history": _history_for(request.user, "plans.change_indicator", indicator),
         },
     )
 
@@ -401,3 +411,38 @@ def measurement_action(request, pk, verb):
     ):
         target = "web:workspace"
     return redirect(target)
+
+
+# ---------------------------------------------------------------- deleted records
+
+
+@login_required
+def deleted_list(request):
+    """Administrators: the latest deletions, each with a button to bring it back."""
+    if not request.user.has_perm("core.restore_deleted"):
+        raise PermissionDenied
+    return render(request, "web/deleted.html", {"deleted": recovery.deleted_records()})
+
+
+@login_required
+@require_POST
+def deleted_restore(request):
+    if not request.user.has_perm("core.restore_deleted"):
+        raise PermissionDenied
+    try:
+        history_id = int(request.POST.get("history_id", ""))
+        restored = recovery.record_restore(
+            acting_user=request.user,
+            model_label=request.POST.get("model", ""),
+            history_id=history_id,
+        )
+    except ValueError:
+        messages.error(request, _("There is no such deleted record."))
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            _("Restored: %(records)s.") % {"records": "; ".join(str(r) for r in restored)},
+        )
+    return redirect("web:deleted")

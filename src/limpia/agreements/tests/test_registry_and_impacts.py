@@ -306,7 +306,7 @@ def test_it_refuses_an_incompatible_unit_naming_the_unit(api, apl, adhered, pedr
         format="json",
     )
     assert response.status_code == 400
-    assert response.json()["field"] == "unit"
+    assert response.json()["field"] == "entered_unit"  # the request's field
     assert not Impact.objects.exists()
 
 

@@ -3,7 +3,12 @@ import os
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from limpia.web.installation import ensure_admin, ensure_demo_users, prepare_installation
+from limpia.web.installation import (
+    check_password,
+    ensure_admin,
+    ensure_demo_users,
+    prepare_installation,
+)
 from limpia.web.management.commands.serve import serve
 
 
@@ -20,6 +25,8 @@ class Command(BaseCommand):
         parser.add_argument("--data-dir", help="data directory (default ./var or LIMPIA_DATA_DIR)")
 
     def handle(self, *args, no_serve, port, **options):
+        if os.environ.get("LIMPIA_ADMIN_PASSWORD"):  # refused before anything is set up
+            check_password(os.environ["LIMPIA_ADMIN_PASSWORD"], username="admin")
         prepare_installation(stdout=self.stdout, with_sample_data=True)
         account = ensure_admin(password=os.environ.get("LIMPIA_ADMIN_PASSWORD") or None)
         if account.password:

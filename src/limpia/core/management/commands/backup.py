@@ -1,0 +1,26 @@
+"""`limpia backup FILE`: the database's rows and the data directory's files in one archive."""
+
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from limpia.core.backup import BackupError, backup_write
+
+
+class Command(BaseCommand):
+    help = (
+        "Write the database's rows and the data directory's uploaded and generated files into "
+        "FILE, a new ZIP archive with a SHA-256 checksum per member (see `limpia restore`)."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", help="the archive to write, e.g. limpia-2026-01-31.zip")
+
+    def handle(self, *args, file, **options):
+        try:
+            summary = backup_write(Path(file))
+        except BackupError as exc:
+            raise CommandError(str(exc)) from None
+        self.stdout.write(f"Backed up into {file}:")
+        for line in summary.lines():
+            self.stdout.write(line)
