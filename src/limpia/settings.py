@@ -230,6 +230,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # drf-spectacular's default hook, then the error answers every operation can give.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "limpia.api.schema.document_errors",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "PlanStatusEnum": "limpia.plans.models.PlanStatus",
         "MeasurementStatusEnum": "limpia.plans.models.MeasurementStatus",
@@ -241,6 +246,8 @@ SPECTACULAR_SETTINGS = {
 # Background jobs (imports): "database" keeps them in the database for `limpia worker` (which
 # `limpia serve` and `limpia demo` start beside the web server); "immediate" runs them inside the
 # request that queues them (the test suite, or an installation that wants no worker).
+# A running import job silent for this long has lost its worker (docs/configuration.md).
+JOB_STALL_SECONDS = env_int("LIMPIA_JOB_STALL_SECONDS", 120)
 TASKS_BACKEND = env_choice("LIMPIA_TASKS_BACKEND", "database", ("database", "immediate"))
 TASKS = {
     "default": {

@@ -69,13 +69,3 @@ def document_errors(result, generator, request, public):
                 if status.isdigit() and int(status) >= 400 and "content" not in response:
                     response["content"] = error_content
     return result
-
-
-# The schema view (and `spectacular --custom-settings limpia.api.schema.SCHEMA_SETTINGS`) add the
-# error answers on top of drf-spectacular's default hooks.
-SCHEMA_SETTINGS = {
-    "POSTPROCESSING_HOOKS": [
-        "drf_spectacular.hooks.postprocess_schema_enums",
-        "limpia.api.schema.document_errors",
-    ]
-}

@@ -8,8 +8,8 @@ worker may use the immediate backend, which runs it at once.
 Files and progress live in the data directory, which the app servers and the worker share:
 `imports/<job id>.<xlsx|zip>` until the job is finished, and `jobs/<job id>.json`, the meter's
 last report (phase, rows done, total, time), which is also the job's heartbeat. A checking or
-writing job whose heartbeat is older than STALL_SECONDS is stalled (its worker died); it can be
-retried, and since a job writes in one transaction, nothing of it was written.
+writing job whose heartbeat is older than settings.JOB_STALL_SECONDS is stalled (its worker
+died); it can be retried, and since a job writes in one transaction, nothing of it was written.
 """
 
 from __future__ import annotations
@@ -38,7 +38,6 @@ from limpia.exchange.tabular import MAX_FILE_BYTES, CellError
 logger = logging.getLogger(__name__)
 
 Status = ImportJob.Status
-STALL_SECONDS = 120  # a running job silent for longer has lost its worker
 QUEUE_STALL_SECONDS = 15 * 60  # a queued job nobody picked up (no worker running?)
 KEEP_SECONDS = 7 * 24 * 60 * 60  # files of finished or abandoned jobs are removed after a week
 ROWS_KEPT = 200  # changed rows kept per sheet in a job's result
@@ -121,7 +120,7 @@ def is_stalled(job: ImportJob, snapshot: dict | None = None, now: float | None =
         return False
     snapshot = snapshot if snapshot is not None else meters.read(progress_path(job)) or {}
     heartbeat = snapshot.get("at") or (job.started_at.timestamp() if job.started_at else 0)
-    return now - heartbeat > STALL_SECONDS
+    return now - heartbeat > settings.JOB_STALL_SECONDS
 
 
 def may_see(user, job: ImportJob) -> bool:

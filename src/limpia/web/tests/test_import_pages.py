@@ -205,7 +205,7 @@ def test_it_checks_the_file_again_when_confirming(plan, elena, data_dir):
 
 
 def test_it_shows_progress_while_a_job_runs_and_offers_a_retry_when_it_stalls(
-    plan, elena, data_dir
+    plan, elena, data_dir, settings
 ):
     job = ImportJob.objects.create(
         kind="plan", filename="grande.xlsx", extension="xlsx", created_by=elena, write=True
@@ -225,8 +225,8 @@ def test_it_shows_progress_while_a_job_runs_and_offers_a_retry_when_it_stalls(
     assert "12500 / 50000 rows" in fragment
     assert 'aria-valuenow="25"' in fragment
     assert "Retry" not in html(client.get(url))
-    # The worker dies: no heartbeat for more than STALL_SECONDS.
-    old = time.time() - jobs.STALL_SECONDS - 5
+    # The worker dies: no heartbeat for more than JOB_STALL_SECONDS.
+    old = time.time() - settings.JOB_STALL_SECONDS - 5
     progress_file.write_text(f'{{"phase": "writing", "done": 100, "total": 50000, "at": {old}}}')
     page = html(client.get(url))
     assert "stalled" in page and "Retry" in page
