@@ -13,6 +13,7 @@ class Role(models.TextChoices):
     COORDINATOR = "coordinator", _("Agreement coordinator")
     COMPANY_REPRESENTATIVE = "company_rep", _("Company representative")
     REGULATOR = "regulator", _("Regulator")
+    KNOWLEDGE_EDITOR = "knowledge_editor", _("Knowledge-centre editor")
 
 
 PLAN_SCOPED_ROLES = (Role.PLAN_EDITOR, Role.REVIEWER)
@@ -71,6 +72,13 @@ class RoleAssignment(models.Model):
                         agreement__isnull=False,
                         plan__isnull=True,
                         organization__isnull=True,
+                        company__isnull=True,
+                    )
+                    | Q(  # the knowledge centre is one: its editors have no scope
+                        role=Role.KNOWLEDGE_EDITOR,
+                        plan__isnull=True,
+                        organization__isnull=True,
+                        agreement__isnull=True,
                         company__isnull=True,
                     )
                     | Q(

@@ -495,3 +495,28 @@ def is_own_application(user, application) -> bool:
 rules.set_perm("agreements.view_company", is_admin | is_visible_company)
 rules.set_perm("agreements.view_facility", is_admin | is_visible_company)
 rules.set_perm("registry.view_application", is_admin | is_own_application)
+
+
+# ---------------------------------------------------------------- the knowledge centre
+
+
+@rules.predicate
+def is_knowledge_editor(user) -> bool:
+    return any(a.role == Role.KNOWLEDGE_EDITOR for a in _roles(user))
+
+
+@rules.predicate
+def is_published_document(user, obj) -> bool:
+    document = getattr(obj, "document", obj)
+    return document is not None and getattr(document, "status", None) == "published"
+
+
+# Knowledge-centre editors (and administrators) write, publish and see drafts; everybody reads
+# published documents and their results.
+can_edit_knowledge = is_admin | is_knowledge_editor
+rules.add_perm("knowledge.edit_document", can_edit_knowledge)
+for model in ("document", "casestudyresult"):
+    rules.add_perm(f"knowledge.view_{model}", can_edit_knowledge | is_published_document)
+    rules.add_perm(f"knowledge.add_{model}", can_edit_knowledge)
+    rules.add_perm(f"knowledge.change_{model}", can_edit_knowledge)
+    rules.add_perm(f"knowledge.delete_{model}", is_admin)

@@ -94,8 +94,9 @@ class FacilityAdmin(ObjectPermissionsModelAdmin, SimpleHistoryAdmin):
     raw_id_fields = ["company"]
 
 
-class ReadOnlyAdmin(ObjectPermissionsModelAdmin):
-    """Records changed only through the services (workbench pages and API)."""
+class ReadOnlyAdmin(ObjectPermissionsModelAdmin, SimpleHistoryAdmin):
+    """Records changed only through the services (workbench pages and API); their history (who,
+    when, from where) is listed in the back office."""
 
     def has_add_permission(self, request):
         return False

@@ -34,6 +34,7 @@ from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from limpia.access.models import Role, RoleAssignment
 from limpia.agreements.models import Adhesion, Agreement, Audit, Company, Consultation
 from limpia.agreements.tests.conftest import (  # noqa: F401
     apl,
@@ -63,6 +64,7 @@ PERSONAS = [
     "company",
     "auditor",
     "regulator",
+    "knowledge",
 ]
 API_WRITES = {"post", "put", "patch", "delete"}
 # URLs the table leaves out, and why.
@@ -155,6 +157,8 @@ def world(plan, ministry, elena, rosa, rita, ana, certificate, cora, pedro, rene
     other_job = ImportJob.objects.create(
         kind="plan", filename="ajeno.xlsx", extension="xlsx", created_by=otto, status="invalid"
     )
+    knowledge = User.objects.create_user("kiara", password="contraseña-segura-1")
+    RoleAssignment.objects.create(user=knowledge, role=Role.KNOWLEDGE_EDITOR)
     personas = {
         "anonymous": None,
         "admin": ana,
@@ -165,6 +169,7 @@ def world(plan, ministry, elena, rosa, rita, ana, certificate, cora, pedro, rene
         "company": pedro,
         "auditor": own_expert.user,
         "regulator": rene,
+        "knowledge": knowledge,
     }
     own_node = Node.objects.get(plan=plan, code="1.1")
     hidden_company = Company.objects.create(  # in no agreement anyone here may see

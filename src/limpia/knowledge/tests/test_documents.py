@@ -206,3 +206,21 @@ def test_a_plan_indicator_counts_the_published_guides_itself(corpus, ana):
     result = next(item.result for item in tree.indicators if item.indicator.code == "GUIAS")
     assert result.current_value == 3
     assert len(queries) == before  # a fixed number of queries, whatever the documents
+
+
+def test_a_knowledge_centre_editor_writes_and_publishes_but_others_do_not(ana, carlos):
+    from django.contrib.auth import get_user_model
+
+    from limpia.access.models import Role, RoleAssignment
+    from limpia.knowledge.queries import documents_visible_to
+
+    kiara = get_user_model().objects.create_user("kiara", password="contraseña-segura-1")
+    RoleAssignment.objects.create(user=kiara, role=Role.KNOWLEDGE_EDITOR)
+    draft = make_document(kiara, kind="sector_guide", title="Guía de la editora")
+    assert draft.history.first().history_user == kiara
+    assert draft in documents_visible_to(kiara)
+    assert draft not in documents_visible_to(carlos)
+    with pytest.raises(NotAllowed):
+        make_document(carlos, kind="study", title="No")
+    published = services.document_publish(acting_user=kiara, document=draft)
+    assert published.status == "published"
