@@ -15,7 +15,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-ROWS = 30_000
+ROWS = 12_000
 LIMPIA = [sys.executable, "-m", "limpia.cli"]
 
 

@@ -69,10 +69,19 @@ def measurements_workbook(plan, rows=ROWS, status="approved") -> bytes:
 def run_worker() -> None:
     """django-tasks-db's worker, once through the queue. It closes "old" connections between
     tasks, which inside the test's transaction would close the test's own: not here."""
+    import signal
     from unittest import mock
 
-    with mock.patch("django_tasks_db.management.commands.db_worker.close_old_connections"):
-        call_command("db_worker", "--batch", "--no-startup-delay", "--interval", "0", verbosity=0)
+    # The worker installs its own SIGINT/SIGTERM handlers: give the test process its own back.
+    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT)}
+    try:
+        with mock.patch("django_tasks_db.management.commands.db_worker.close_old_connections"):
+            call_command(
+                "db_worker", "--batch", "--no-startup-delay", "--interval", "0", verbosity=0
+            )
+    finally:
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)
 
 
 def test_a_worker_runs_a_queued_job_and_reports_its_progress(plan, ana, database_queue):
