@@ -10,10 +10,8 @@ removes; numbers stay numbers.
 
 from __future__ import annotations
 
-import json
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
-from pathlib import Path
 from typing import Any
 
 from django.db.models import Prefetch
@@ -30,7 +28,12 @@ from limpia.agreements.models import (
     Signatory,
 )
 from limpia.core.errors import DomainError
-from limpia.exchange.workbooks import sheets_to_csv_zip, sheets_to_json, sheets_to_xlsx
+from limpia.exchange.workbooks import (
+    sheets_to_csv_zip,
+    sheets_to_json,
+    sheets_to_xlsx,
+    write_export,
+)
 from limpia.registry.models import Expert
 
 FORMATS = ("xlsx", "csv", "json")
@@ -304,29 +307,9 @@ def export_filename(agreement: Agreement, fmt: str) -> str:
 
 def export_agreement_command(*, slug, output=None, fmt=None, stdout=None) -> None:
     """`limpia export agreement SLUG [-o FILE] [--format xlsx|csv|json]`."""
-    import sys
-
-    stdout = stdout or sys.stdout
     agreement = Agreement.objects.filter(slug=slug).first()
     if agreement is None:
         raise DomainError(f"No agreement with slug {slug!r}.")
-    if fmt is None:
-        suffix = Path(output).suffix.lower() if output else ""
-        fmt = {".xlsx": "xlsx", ".zip": "csv", ".csv": "csv", ".json": "json"}.get(
-            suffix, "xlsx" if output else "json"
-        )
-    if fmt not in FORMATS:
-        raise DomainError(f"Unknown format {fmt!r}; use one of {', '.join(FORMATS)}.")
-    content = export_agreement(agreement, fmt)
-    if fmt == "json":
-        text = json.dumps(content, ensure_ascii=False, indent=2)
-        if output:
-            Path(output).write_text(text + "\n", encoding="utf-8")
-        else:
-            stdout.write(text)
-            return
-    else:
-        if not output:
-            raise DomainError(f"A {fmt} export is a binary file: name it with -o FILE.")
-        Path(output).write_bytes(content)
-    stdout.write(f"Wrote {output}.")
+    write_export(
+        lambda chosen: export_agreement(agreement, chosen), output=output, fmt=fmt, stdout=stdout
+    )

@@ -293,12 +293,20 @@ def export_filename(plan: Plan, fmt: str) -> str:
 
 def export_plan_command(*, slug, output=None, fmt=None, stdout=None) -> None:
     """`limpia export plan SLUG [-o FILE] [--format xlsx|csv|json]`."""
-    import sys
-
-    stdout = stdout or sys.stdout
     plan = Plan.objects.filter(slug=slug).first()
     if plan is None:
         raise DomainError(f"No plan with slug {slug!r}.")
+    write_export(lambda chosen: export_plan(plan, chosen), output=output, fmt=fmt, stdout=stdout)
+
+
+def write_export(build, *, output=None, fmt=None, stdout=None) -> None:
+    """Write `build(fmt)` (a workbook export) to `output`, or JSON to the standard output.
+
+    Without `fmt`, the output's suffix decides (.xlsx, .zip or .csv, .json); no output is JSON.
+    """
+    import sys
+
+    stdout = stdout or sys.stdout
     if fmt is None:
         suffix = Path(output).suffix.lower() if output else ""
         fmt = {".xlsx": "xlsx", ".zip": "csv", ".csv": "csv", ".json": "json"}.get(
@@ -306,7 +314,7 @@ def export_plan_command(*, slug, output=None, fmt=None, stdout=None) -> None:
         )
     if fmt not in FORMATS:
         raise DomainError(f"Unknown format {fmt!r}; use one of {', '.join(FORMATS)}.")
-    content = export_plan(plan, fmt)
+    content = build(fmt)
     if fmt == "json":
         text = json.dumps(content, ensure_ascii=False, indent=2)
         if output:
@@ -319,7 +327,3 @@ def export_plan_command(*, slug, output=None, fmt=None, stdout=None) -> None:
             raise DomainError(f"A {fmt} export is a binary file: name it with -o FILE.")
         Path(output).write_bytes(content)
     stdout.write(f"Wrote {output}.")
-
-
-def export_agreement_command(*, slug, output=None, fmt=None, stdout=None) -> None:
-    raise DomainError("The agreement export is not available yet.")
