@@ -16,6 +16,7 @@ from limpia.conf import (
     env_proxy_ssl_header,
     env_str,
     secret_key,
+    waitress_trusted_proxy,
 )
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -174,6 +175,10 @@ SECURE_SSL_REDIRECT = env_bool("LIMPIA_SSL_REDIRECT", SERVED_OVER_HTTPS)
 SECURE_PROXY_SSL_HEADER = env_proxy_ssl_header(
     "LIMPIA_PROXY_SSL_HEADER", "X-Forwarded-Proto" if SERVED_OVER_HTTPS else ""
 )
+# waitress drops the X-Forwarded-* headers from every peer but this proxy, so that a visitor
+# cannot claim HTTPS or another address; from it, X-Forwarded-For becomes REMOTE_ADDR (the
+# address django-axes counts failed logins by). `limpia serve` passes these to waitress.
+WAITRESS_TRUSTED_PROXY = waitress_trusted_proxy()
 SECURE_HSTS_SECONDS = env_int("LIMPIA_HSTS_SECONDS", 365 * 24 * 60 * 60 if SERVED_OVER_HTTPS else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("LIMPIA_HSTS_INCLUDE_SUBDOMAINS", True)
 SECURE_HSTS_PRELOAD = env_bool("LIMPIA_HSTS_PRELOAD", False)
@@ -216,6 +221,12 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "limpia.api.pagination.Pagination",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "EXCEPTION_HANDLER": "limpia.api.errors.exception_handler",
+    # OPTIONS and the HTML pages describe the bodies the views read, to who may send them.
+    "DEFAULT_METADATA_CLASS": "limpia.api.metadata.Metadata",
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "limpia.api.metadata.BrowsableAPIRenderer",
+    ],
     "COERCE_DECIMAL_TO_STRING": False,
     "PAGE_SIZE": 50,
 }

@@ -6,9 +6,14 @@ or changes something (a refused deletion too), 401 and 403 always (a wrong token
 a 401 on any path), 404 when it names an object in its path or pages a list, 409 when it
 changes something (illegal transitions, stale versions, objects still in use), 415 when it
 takes a body (sent in a type it does not read).
+
+`SwaggerUIView` serves the documentation page (Swagger UI).
 """
 
 from typing import Any
+
+from django.http import HttpResponse
+from drf_spectacular.views import SpectacularSwaggerSplitView
 
 ERROR_COMPONENT = "Error"
 ERROR_SCHEMA = {
@@ -69,3 +74,11 @@ def document_errors(result, generator, request, public):
                 if status.isdigit() and int(status) >= 400 and "content" not in response:
                     response["content"] = error_content
     return result
+
+
+class SwaggerUIView(SpectacularSwaggerSplitView):
+    """The Swagger UI page. Its only renderer is its HTML template, which cannot show a
+    description (a 500): OPTIONS answers its methods (`Allow`) with an empty body."""
+
+    def options(self, request, *args, **kwargs):
+        return HttpResponse(headers={"Content-Length": "0"})

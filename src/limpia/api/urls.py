@@ -1,9 +1,10 @@
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
 from limpia.accounts import api as accounts
 from limpia.api import agreements, views
+from limpia.api.schema import SwaggerUIView
 from limpia.knowledge.api import DocumentViewSet
 
 router = DefaultRouter()
@@ -40,9 +41,7 @@ urlpatterns = [
     # The split view serves Swagger UI's start-up script at docs/?script=, not inline (CSP).
     path(
         "docs/",
-        SpectacularSwaggerSplitView.as_view(
-            url_name="api:schema", template_name="api/swagger_ui.html"
-        ),
+        SwaggerUIView.as_view(url_name="api:schema", template_name="api/swagger_ui.html"),
         name="docs",
     ),
     path("", include(router.urls)),

@@ -10,6 +10,8 @@ Files and progress live in the data directory, which the app servers and the wor
 last report (phase, rows done, total, time), which is also the job's heartbeat. A checking or
 writing job whose heartbeat is older than settings.JOB_STALL_SECONDS is stalled (its worker
 died); it can be retried, and since a job writes in one transaction, nothing of it was written.
+The task queue's row of the dead run, which django-tasks-db would leave RUNNING, is marked failed
+then (or when a worker next takes a job).
 """
 
 from __future__ import annotations
@@ -208,6 +210,7 @@ def retry(job: ImportJob, *, acting_user) -> ImportJob:
             )
         locked.status, locked.error = Status.QUEUED, ""
         save_attributed(locked, acting_user=acting_user, reason="retried")
+        _fail_dead_runs(locked)
     progress_path(locked).unlink(missing_ok=True)
     _enqueue(locked)
     locked.refresh_from_db()
@@ -228,6 +231,7 @@ def discard(job: ImportJob, *, acting_user) -> ImportJob:
             )
         locked.status, locked.finished_at = Status.DISCARDED, timezone.now()
         save_attributed(locked, acting_user=acting_user, reason="discarded")
+        _fail_dead_runs(locked)
     upload_path(locked).unlink(missing_ok=True)
     progress_path(locked).unlink(missing_ok=True)
     return locked
@@ -249,6 +253,51 @@ def _enqueue(job: ImportJob) -> None:
     run_import_job.enqueue(str(job.pk))
 
 
+# ---------------------------------------------------------------- runs whose worker died
+
+
+class WorkerLost(Exception):
+    """Recorded on the task queue's row of a run whose worker stopped without finishing it."""
+
+
+def _running_task_rows():
+    from django_tasks_db.models import DBTaskResult
+
+    from limpia.exchange.tasks import run_import_job
+
+    return DBTaskResult.objects.running().filter(task_path=run_import_job.module_path)
+
+
+def _fail_task_row(row, job_id: str) -> None:
+    row.set_failed(WorkerLost(f"The worker running import job {job_id} stopped before the end."))
+    logger.warning("Task %s of import job %s failed: its worker is gone", row.pk, job_id)
+
+
+def _fail_dead_runs(job: ImportJob) -> None:
+    """Mark failed the task rows django-tasks-db left RUNNING for `job` (being retried or
+    discarded, in the caller's transaction): a killed worker never finishes them."""
+    for row in _running_task_rows().filter(args_kwargs__args__0=str(job.pk)).select_for_update():
+        _fail_task_row(row, str(job.pk))
+
+
+def fail_dead_runs() -> int:
+    """Mark failed the RUNNING task rows of every stalled job (its worker died); how many.
+    The jobs stay stalled, to be retried or discarded."""
+    with transaction.atomic():
+        rows = list(_running_task_rows().select_for_update(skip_locked=True))
+        job_ids = {row.args_kwargs["args"][0] for row in rows}
+        found = {str(job.pk): job for job in ImportJob.objects.filter(pk__in=job_ids)}
+        failed = 0
+        for row in rows:
+            job_id = row.args_kwargs["args"][0]
+            job = found.get(job_id)
+            # A queued job's row is RUNNING while a worker claims it: only a stalled run is dead.
+            if job is None or (job.status in ImportJob.RUNNING and is_stalled(job)):
+                _fail_task_row(row, job_id)
+                failed += 1
+    return failed
+
+
 # ---------------------------------------------------------------- the worker's side
 
 
@@ -257,6 +306,7 @@ def run(job_id: str) -> str:
 
     Safe to call twice: only a queued job is claimed (by one worker, in one UPDATE).
     """
+    fail_dead_runs()  # whichever worker takes a job tidies up after those that were killed
     now = timezone.now()
     claimed = ImportJob.objects.filter(pk=job_id, status=Status.QUEUED).update(
         status=Status.CHECKING, started_at=now, finished_at=None, attempts=F("attempts") + 1

@@ -97,6 +97,19 @@ def _count(env) -> str:
     ).strip()
 
 
+def _task_rows(env) -> list[str]:
+    """The task queue's rows (django-tasks-db), oldest first: status and recorded error."""
+    return _limpia(
+        env,
+        "shell",
+        "--no-imports",
+        "-c",
+        "from django_tasks_db.models import DBTaskResult;"
+        "[print(row.status, row.exception_class_path or '-')"
+        " for row in DBTaskResult.objects.order_by('enqueued_at')]",
+    ).splitlines()
+
+
 def test_a_killed_worker_leaves_nothing_half_written_and_the_job_retries(installation, tmp_path):
     env = installation
     book = tmp_path / "grande.xlsx"
@@ -128,8 +141,11 @@ def test_a_killed_worker_leaves_nothing_half_written_and_the_job_retries(install
             worker.kill()
 
     assert _count(env) == "0 0 writing"  # nothing of the import, the job left "writing"
+    assert _task_rows(env) == ["RUNNING -"]  # and its task row, which no worker will finish
     time.sleep(2.5)  # LIMPIA_JOB_STALL_SECONDS: the job is now stalled
     assert "stalled" in _limpia(env, "jobs")
     _limpia(env, "jobs", "retry", job_id)
     _limpia(env, "db_worker", "--batch", "--no-startup-delay", "--interval", "0")
     assert _count(env) == f"1 {ROWS} done"
+    # The killed run's row was marked failed when the job was retried; the retry's succeeded.
+    assert _task_rows(env) == ["FAILED limpia.exchange.jobs.WorkerLost", "SUCCESSFUL -"]

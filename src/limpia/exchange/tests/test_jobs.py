@@ -191,3 +191,53 @@ def test_the_command_queues_a_job_and_lists_and_shows_it(plan, ana, tmp_path, da
         call_command("jobs", "show", "not-a-job")
     with pytest.raises(CommandError, match="can be retried"):
         call_command("jobs", "retry", str(job.pk))
+
+
+def killed_mid_write(job) -> None:
+    """What a worker killed while writing `job` leaves: the job writing, its heartbeat long
+    silent, and its task row RUNNING."""
+    from django_tasks_db.models import DBTaskResult
+
+    row = DBTaskResult.objects.ready().get(args_kwargs__args__0=str(job.pk))
+    row.claim("killed-worker")
+    long_ago = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
+    ImportJob.objects.filter(pk=job.pk).update(status="writing", started_at=long_ago)
+
+
+def task_rows() -> list[tuple[str, str, str]]:
+    from django_tasks_db.models import DBTaskResult
+
+    return [
+        (row.args_kwargs["args"][0], row.status, row.exception_class_path)
+        for row in DBTaskResult.objects.order_by("enqueued_at")
+    ]
+
+
+def test_discarding_a_stalled_job_fails_the_task_row_its_killed_worker_left_running(
+    plan, ana, database_queue
+):
+    job = jobs.submit("plan", measurements_workbook(plan, 10), "m.xlsx", acting_user=ana)
+    killed_mid_write(job)
+    call_command("jobs", "discard", str(job.pk), stdout=io.StringIO())
+    job.refresh_from_db()
+    assert job.status == "discarded"
+    assert task_rows() == [(str(job.pk), "FAILED", "limpia.exchange.jobs.WorkerLost")]
+    assert job.history.first().history_change_reason == "discarded"
+
+
+def test_a_worker_fails_the_task_rows_of_killed_runs_and_leaves_their_jobs_to_retry(
+    plan, ana, database_queue
+):
+    killed = jobs.submit("plan", measurements_workbook(plan, 10), "m.xlsx", acting_user=ana)
+    killed_mid_write(killed)
+    other = jobs.submit("plan", measurements_workbook(plan, 10), "n.xlsx", acting_user=ana)
+    run_worker()  # takes the other job, and sees the killed run's row for what it is
+    assert task_rows() == [
+        (str(killed.pk), "FAILED", "limpia.exchange.jobs.WorkerLost"),
+        (str(other.pk), "SUCCESSFUL", ""),
+    ]
+    killed.refresh_from_db()
+    assert killed.status == "writing" and jobs.is_stalled(killed)  # still the owner's to retry
+    jobs.retry(killed, acting_user=ana)
+    run_worker()
+    assert [status for _, status, _ in task_rows()] == ["FAILED", "SUCCESSFUL", "SUCCESSFUL"]

@@ -53,4 +53,4 @@ class Command(BaseCommand):
             self.stdout.write(f"Demo account created: username {username}, {shown}")
         self.stdout.write(f"Data directory: {settings.DATA_DIR}")
         if not no_serve:
-            serve(host="127.0.0.1", port=port, threads=8, stdout=self.stdout)
+            serve(host="127.0.0.1", port=port, threads=8, stdout=self.stdout, stderr=self.stderr)
