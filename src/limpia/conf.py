@@ -4,6 +4,7 @@ Each reader fails loudly, naming the variable, when a value cannot be understood
 misconfigured server stops at start instead of running with a silent default.
 """
 
+import ipaddress
 import os
 import re
 from pathlib import Path
@@ -82,14 +83,64 @@ def env_proxy_ssl_header(name: str, default: str) -> tuple[str, str] | None:
     return ("HTTP_" + value.upper().replace("-", "_"), "https")
 
 
+# The headers waitress can take from a trusted proxy (it drops them from anyone else). Forwarded
+# (RFC 7239) and the X-Forwarded-* family exclude each other.
+PROXY_HEADERS = (
+    "x-forwarded-proto",
+    "x-forwarded-for",
+    "x-forwarded-host",
+    "x-forwarded-port",
+    "x-forwarded-by",
+    "forwarded",
+)
+
+
+def waitress_trusted_proxy() -> dict[str, object]:
+    """waitress's options for the proxy in front of `limpia serve`: LIMPIA_TRUSTED_PROXY (its
+    IP address), LIMPIA_TRUSTED_PROXY_HEADERS, LIMPIA_TRUSTED_PROXY_COUNT; none when unset."""
+    address = env_str("LIMPIA_TRUSTED_PROXY") or ""
+    if not address:
+        for name in ("LIMPIA_TRUSTED_PROXY_HEADERS", "LIMPIA_TRUSTED_PROXY_COUNT"):
+            if env_str(name):
+                raise ConfigurationError(f"{name} has no meaning without LIMPIA_TRUSTED_PROXY")
+        return {}
+    try:  # waitress compares it with the peer's address as the socket gives it
+        address = str(ipaddress.ip_address(address.removeprefix("[").removesuffix("]")))
+    except ValueError:
+        raise ConfigurationError(
+            f"LIMPIA_TRUSTED_PROXY must be the IP address of the proxy in front, such as "
+            f"127.0.0.1, not {address!r}"
+        ) from None
+    headers = env_list(
+        "LIMPIA_TRUSTED_PROXY_HEADERS", ["x-forwarded-proto", "x-forwarded-for"], allow_empty=False
+    )
+    headers = {header.lower() for header in headers}
+    if unknown := sorted(headers - set(PROXY_HEADERS)):
+        raise ConfigurationError(
+            f"LIMPIA_TRUSTED_PROXY_HEADERS must list some of {', '.join(PROXY_HEADERS)}, "
+            f"not {', '.join(unknown)}"
+        )
+    if "forwarded" in headers and len(headers) > 1:
+        raise ConfigurationError(
+            "LIMPIA_TRUSTED_PROXY_HEADERS cannot trust both Forwarded and X-Forwarded-*"
+        )
+    return {
+        "trusted_proxy": address,
+        "trusted_proxy_headers": headers,
+        "trusted_proxy_count": env_int("LIMPIA_TRUSTED_PROXY_COUNT", 1, minimum=1),
+    }
+
+
 SUPPORTED_ENGINES = ("django.db.backends.postgresql", "django.db.backends.sqlite3")
+# Django's SQLite backend with a decimal reader that never fails on a stored row (core/sqlite).
+SQLITE_ENGINE = "limpia.core.sqlite"
 
 
 def database_config(url: str | None, data_dir: Path) -> dict:
     """Return Django's DATABASES['default'] for DATABASE_URL, or the embedded SQLite file."""
     if not url:
         return {
-            "ENGINE": "django.db.backends.sqlite3",
+            "ENGINE": SQLITE_ENGINE,
             "NAME": data_dir / "limpia.sqlite3",
             "OPTIONS": {
                 "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
@@ -109,6 +160,8 @@ def database_config(url: str | None, data_dir: Path) -> dict:
             f"DATABASE_URL has an unsupported scheme {scheme!r}: use postgres:// (or leave it "
             "unset for the embedded SQLite database)"
         )
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        config["ENGINE"] = SQLITE_ENGINE
     return config
 
 

@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from limpia.core.fields import PortableDecimalField
 from limpia.core.models import Country, Organization, Sector, Subdivision
 from limpia.core.tracking import tracked_history
 
@@ -67,7 +68,7 @@ def add_months(day: dt.date, months: int) -> dt.date:
 
 
 def fraction_field(verbose, default):
-    return models.DecimalField(
+    return PortableDecimalField(
         verbose,
         max_digits=5,
         decimal_places=4,
@@ -268,7 +269,7 @@ class Action(models.Model):
     responsible = models.CharField(
         _("responsible"), max_length=12, choices=ResponsibleParty.choices, default="company"
     )
-    target_value = models.DecimalField(
+    target_value = PortableDecimalField(
         _("target value"), max_digits=20, decimal_places=6, null=True, blank=True
     )
     target_unit = models.CharField(_("target unit"), max_length=40, blank=True)
@@ -554,6 +555,11 @@ class Certificate(models.Model):
     valid_until = models.DateField(_("valid until"))
     revoked_on = models.DateField(_("revoked on"), null=True, blank=True)
     revocation_reason = models.TextField(_("revocation reason"), blank=True)
+    # The names printed on the certificate, as they were on the day it was issued, signed with
+    # the rest: a company or facility renamed later shows both names, the signature still holds.
+    company_name = models.CharField(_("company name at issue"), max_length=300)
+    facility_name = models.CharField(_("facility name at issue"), max_length=300)
+    agreement_name = models.CharField(_("agreement name at issue"), max_length=400)
     signature = models.CharField(_("signature"), max_length=64)
     issued_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
     is_sample = models.BooleanField(_("sample data"), default=False)
@@ -594,9 +600,9 @@ class Impact(models.Model):
     metric = models.CharField(_("metric"), max_length=16, choices=ImpactMetric.choices)
     year = models.PositiveIntegerField(_("year"))
     is_baseline = models.BooleanField(_("baseline"), default=False)
-    value = models.DecimalField(_("value (canonical unit)"), max_digits=24, decimal_places=6)
+    value = PortableDecimalField(_("value (canonical unit)"), max_digits=24, decimal_places=6)
     unit = models.CharField(_("canonical unit or currency"), max_length=20)
-    entered_value = models.DecimalField(_("value as entered"), max_digits=24, decimal_places=6)
+    entered_value = PortableDecimalField(_("value as entered"), max_digits=24, decimal_places=6)
     entered_unit = models.CharField(_("unit as entered"), max_length=20)
     history = tracked_history()
 

@@ -380,7 +380,7 @@ def sample_agreements_load() -> int:
                 valid_until=add_years(final_day + dt.timedelta(days=100), agreement.validity_years),
                 is_sample=True,
             )
-            certificate.signature = services.certificate_signature(certificate)
+            services.certificate_seal(certificate)
             certificate.save()
             # Yearly maintenance: most pass; one in four recent ones misses it (suspension).
             for year in range(1, agreement.validity_years):

@@ -32,6 +32,7 @@ from limpia.agreements.models import (
     StageChange,
 )
 from limpia.core.errors import Conflict, DomainError, IllegalTransition, NotAllowed
+from limpia.core.fields import require_portable
 from limpia.core.services import require_perm, save_attributed, validate_model
 from limpia.core.taxid import validate_tax_id
 
@@ -778,18 +779,32 @@ def certificate_issue(
         valid_until=certificate_valid_until(issued_on, settings),
         issued_by=acting_user,
     )
-    certificate.signature = certificate_signature(certificate)
+    certificate_seal(certificate)
     save_attributed(certificate, acting_user=acting_user, reason="issued")
     return certificate
 
 
+def certificate_seal(certificate: Certificate) -> None:
+    """Write on a certificate being issued the names of its holder and agreement as they are
+    today, and sign it (the caller saves it)."""
+    facility = certificate.facility
+    certificate.company_name = facility.company.name
+    certificate.facility_name = facility.name
+    certificate.agreement_name = certificate.agreement.name
+    certificate.signature = certificate_signature(certificate)
+
+
 def certificate_payload(certificate: Certificate) -> dict:
-    """The canonical content the signature covers."""
+    """The canonical content the signature covers: everything the verification page shows
+    about the holder (names at issue, codes, tax id) and the dates."""
     facility = certificate.facility
     return {
         "code": certificate.code,
         "agreement": certificate.agreement.code,
+        "agreement_name": certificate.agreement_name,
         "facility": facility.code,
+        "facility_name": certificate.facility_name,
+        "company_name": certificate.company_name,
         "company_tax_id": facility.company.tax_id,
         "company_country": facility.company.country_id,
         "issued_on": certificate.issued_on,
@@ -861,6 +876,7 @@ def impact_record(
     _require_active_adhesion(agreement, facility)
     if not 1900 <= year <= timezone.localdate().year:
         raise DomainError(_("The year must be a past or current year."), field="year")
+    require_portable(value, field="value")
     if metric not in units.MONEY_METRICS and Decimal(value) < 0:
         raise DomainError(_("An impact value cannot be negative."), field="value")
     if metric in units.MONEY_METRICS:

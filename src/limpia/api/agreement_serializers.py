@@ -297,7 +297,11 @@ class AuditItemRequestSerializer(TextSerializer):
     evidence = serializers.CharField(required=False, allow_blank=True, max_length=4000)
     observation = serializers.CharField(required=False, allow_blank=True, max_length=4000)
     version = serializers.IntegerField(
-        required=False, min_value=1, help_text="the version you read; a newer one is a conflict"
+        min_value=0,
+        help_text=(
+            "the version of the item you read: 0 for an item not recorded yet; if someone "
+            "recorded it since, the answer is 409 and nothing is saved"
+        ),
     )
 
 
@@ -308,8 +312,14 @@ class AuditSubmitSerializer(serializers.Serializer):
 class CertificateSerializer(serializers.ModelSerializer):
     agreement = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     facility = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    facility_name = serializers.CharField(source="facility.name", read_only=True)
-    company = serializers.CharField(source="facility.company.name", read_only=True)
+    facility_name = serializers.CharField(
+        read_only=True, help_text="the facility's name on the certificate (at issue)"
+    )
+    company = serializers.CharField(
+        source="company_name",
+        read_only=True,
+        help_text="the company's name on the certificate (at issue)",
+    )
     tax_id = serializers.CharField(source="facility.company.tax_id", read_only=True)
     status = serializers.SerializerMethodField()
     status_reason = serializers.SerializerMethodField()
@@ -362,10 +372,16 @@ class VerificationSerializer(serializers.Serializer):
     genuine = serializers.BooleanField(help_text="the signature matches the certificate's data")
     status = serializers.CharField()
     status_reason = serializers.CharField()
-    facility = serializers.CharField()
-    company = serializers.CharField()
+    facility = serializers.CharField(help_text="the facility's name on the certificate")
+    facility_now = serializers.CharField(
+        allow_null=True, help_text="the facility's name today, when it was renamed since"
+    )
+    company = serializers.CharField(help_text="the company's name on the certificate")
+    company_now = serializers.CharField(
+        allow_null=True, help_text="the company's name today, when it was renamed since"
+    )
     tax_id = serializers.CharField()
-    agreement = serializers.CharField()
+    agreement = serializers.CharField(help_text="code and name on the certificate")
     issued_on = serializers.DateField()
     valid_until = serializers.DateField()
 

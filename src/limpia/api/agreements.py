@@ -264,7 +264,7 @@ class AuditViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(request=s.AuditItemRequestSerializer, responses=s.AuditItemSerializer)
     @action(detail=True, methods=["post"])
     def items(self, request, pk=None):
-        """Record one item (the assigned auditor); send `version` to detect lost updates."""
+        """Record one item (the assigned auditor), with the `version` read (0 for a new item)."""
         audit = object_for(self, "agreements.record_audit")
         body = s.AuditItemRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -360,6 +360,10 @@ class CertificateViewSet(viewsets.ReadOnlyModelViewSet):
         return Response(verification(certificate, request.query_params.get("signature")))
 
 
+def _renamed(at_issue: str, now: str) -> str | None:
+    return now if now != at_issue else None
+
+
 def verification(certificate: Certificate, signature: str | None) -> dict:
     """What a verification page or request answers about a certificate."""
     state = figures.certificate_state(certificate, today=timezone.localdate())
@@ -371,10 +375,13 @@ def verification(certificate: Certificate, signature: str | None) -> dict:
         "genuine": stored_ok and presented_ok,
         "status": state.status,
         "status_reason": state.reason,
-        "facility": certificate.facility.name,
-        "company": certificate.facility.company.name,
+        # The names signed at issue; today's, when the holder was renamed since.
+        "facility": certificate.facility_name,
+        "facility_now": _renamed(certificate.facility_name, certificate.facility.name),
+        "company": certificate.company_name,
+        "company_now": _renamed(certificate.company_name, certificate.facility.company.name),
         "tax_id": certificate.facility.company.tax_id,
-        "agreement": str(certificate.agreement),
+        "agreement": f"{certificate.agreement.code} {certificate.agreement_name}",
         "issued_on": certificate.issued_on,
         "valid_until": certificate.valid_until,
     }

@@ -1,3 +1,4 @@
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from limpia.api.text import TextModelSerializer, TextSerializer
@@ -5,6 +6,44 @@ from limpia.core.errors import DomainError
 from limpia.core.models import Country, Organization, Sector, Subdivision, Subregion
 from limpia.core.places import resolve_jurisdiction
 from limpia.plans.models import Indicator, Measurement, Node, NodeResponsibility, Plan, Target
+
+
+def version_field(minimum: int = 1) -> serializers.IntegerField:
+    return serializers.IntegerField(
+        required=False,
+        min_value=minimum,
+        help_text=(
+            "Raised by every change. Required when updating: send back the version you read; "
+            "if someone changed it since, the answer is 409 and nothing is saved."
+        ),
+    )
+
+
+def require_version(serializer, attrs: dict) -> dict:
+    """An update must say which version it read: two writers who did not would each answer
+    200 and one change would silently be lost (OpenAPI cannot say "required on updates")."""
+    if "version" not in attrs:
+        raise serializers.ValidationError(
+            {
+                "version": [
+                    _(
+                        "Send the version you read (an update without it could overwrite "
+                        "someone else's change)."
+                    )
+                ]
+            }
+        )
+    return attrs
+
+
+class VersionedSerializer(TextModelSerializer):
+    """A model serializer whose updates (PUT and PATCH) must carry the version they read."""
+
+    version = version_field()
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        return require_version(self, attrs) if self.instance is not None else attrs
 
 
 class CountrySerializer(serializers.ModelSerializer):
@@ -35,7 +74,7 @@ class SectorSerializer(serializers.ModelSerializer):
         fields = ["code", "level", "parent", "name_es", "name_en"]
 
 
-class OrganizationSerializer(TextModelSerializer):
+class OrganizationSerializer(VersionedSerializer):
     country = serializers.SlugRelatedField(
         slug_field="code", queryset=Country.objects.all(), allow_null=True, required=False
     )
@@ -45,10 +84,10 @@ class OrganizationSerializer(TextModelSerializer):
 
     class Meta:
         model = Organization
-        fields = ["id", "key", "name", "acronym", "kind", "country", "parent"]
+        fields = ["id", "key", "name", "acronym", "kind", "country", "parent", "version"]
 
 
-class PlanSerializer(TextModelSerializer):
+class PlanSerializer(VersionedSerializer):
     jurisdiction = serializers.CharField(
         help_text="ISO 3166-1 alpha-2 country code, subregion key, or LAC for the whole region"
     )
@@ -61,6 +100,7 @@ class PlanSerializer(TextModelSerializer):
     )
 
     def validate(self, attrs):
+        attrs = super().validate(attrs)
         if "jurisdiction" in attrs:
             try:
                 attrs.update(resolve_jurisdiction(attrs.pop("jurisdiction")))
@@ -89,6 +129,7 @@ class PlanSerializer(TextModelSerializer):
             "source_title",
             "source_publisher",
             "is_transcription",
+            "version",
         ]
         read_only_fields = ["status", "status_changed_at", "is_transcription"]
 
@@ -103,16 +144,8 @@ class ResponsibilitySerializer(TextModelSerializer):
         fields = ["organization", "role"]
 
 
-class NodeSerializer(TextModelSerializer):
+class NodeSerializer(VersionedSerializer):
     plan = serializers.SlugRelatedField(slug_field="slug", queryset=Plan.objects.all())
-    version = serializers.IntegerField(
-        required=False,
-        min_value=1,
-        help_text=(
-            "Raised by every change. Send back the version you read when updating: if someone "
-            "changed it since, the answer is 409 and nothing is saved."
-        ),
-    )
     level = serializers.CharField(source="level_name", read_only=True)
     responsible = ResponsibilitySerializer(
         source="responsibilities", many=True, required=False, help_text="lead and support"
@@ -149,13 +182,13 @@ class NodeSerializer(TextModelSerializer):
         read_only_fields = ["depth"]
 
 
-class TargetSerializer(TextModelSerializer):
+class TargetSerializer(VersionedSerializer):
     class Meta:
         model = Target
-        fields = ["id", "indicator", "value", "due_date", "text"]
+        fields = ["id", "indicator", "value", "due_date", "text", "version"]
 
 
-class IndicatorSerializer(TextModelSerializer):
+class IndicatorSerializer(VersionedSerializer):
     plan = serializers.SlugRelatedField(slug_field="slug", queryset=Plan.objects.all())
     targets = TargetSerializer(many=True, read_only=True)
 
@@ -179,19 +212,12 @@ class IndicatorSerializer(TextModelSerializer):
             "source_ref",
             "note",
             "targets",
+            "version",
         ]
 
 
-class MeasurementSerializer(TextModelSerializer):
+class MeasurementSerializer(VersionedSerializer):
     created_by = serializers.StringRelatedField(read_only=True, allow_null=True)
-    version = serializers.IntegerField(
-        required=False,
-        min_value=1,
-        help_text=(
-            "Raised by every change. Send back the version you read when updating: if someone "
-            "changed it since, the answer is 409 and nothing is saved."
-        ),
-    )
     submitted_by = serializers.StringRelatedField(read_only=True, allow_null=True)
     reviewed_by = serializers.StringRelatedField(read_only=True, allow_null=True)
     submit = serializers.BooleanField(write_only=True, required=False, default=False)
@@ -220,6 +246,9 @@ class MeasurementSerializer(TextModelSerializer):
             "version",
             "submit",
         ]
+        # One measurement per indicator, date and group is the service's check (its message
+        # names the date); DRF's own would make the disaggregation a required field.
+        validators = []
         read_only_fields = [
             "status",
             "is_sample",

@@ -55,17 +55,21 @@ class OrganizationViewSet(viewsets.ModelViewSet):
     filterset_fields = ["kind", "country"]
 
     def perform_create(self, serializer):
+        data = {k: v for k, v in serializer.validated_data.items() if k != "version"}
         serializer.instance = organization_save(
-            acting_user=self.request.user,
-            organization=Organization(**serializer.validated_data),
-            reason="api",
+            acting_user=self.request.user, organization=Organization(**data), reason="api"
         )
 
     def perform_update(self, serializer):
-        for field, value in serializer.validated_data.items():
+        data = dict(serializer.validated_data)
+        version = data.pop("version")
+        for field, value in data.items():
             setattr(serializer.instance, field, value)
         organization_save(
-            acting_user=self.request.user, organization=serializer.instance, reason="api"
+            acting_user=self.request.user,
+            organization=serializer.instance,
+            reason="api",
+            version=version,
         )
 
 
@@ -82,7 +86,7 @@ class PlanElementMixin:
     def perform_update(self, serializer):
         instance = serializer.instance
         data = dict(serializer.validated_data)
-        version = data.pop("version", None)
+        version = data.pop("version")  # required on updates (api.serializers.Versioned)
         for field, value in data.items():
             setattr(instance, field, value)
         services.plan_element_save(
@@ -246,7 +250,7 @@ class MeasurementViewSet(
         serializer.instance = services.measurement_update(
             acting_user=self.request.user,
             measurement=serializer.instance,
-            version=serializer.validated_data.get("version"),
+            version=serializer.validated_data["version"],
             **self._fields(data),
         )
 

@@ -98,6 +98,9 @@ class Organization(models.Model):
     parent = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="units"
     )
+    version = models.PositiveIntegerField(
+        _("version"), default=1, editable=False, help_text=_("Raised by every change.")
+    )
     history = tracked_history()
 
     objects = OrganizationQuerySet.as_manager()

@@ -32,10 +32,15 @@ def validate_model(instance) -> None:
 
 
 @transaction.atomic
-def organization_save(*, acting_user, organization, reason: str = "organization"):
-    """Create or update an organization (administrators), with validation and history."""
+def organization_save(
+    *, acting_user, organization, reason: str = "organization", version: int | None = None
+):
+    """Create or update an organization (administrators), with validation and history.
+    `version` is the one the writer read: an organization changed since is a Conflict."""
     creating = organization._state.adding
     require_perm(acting_user, f"core.{'add' if creating else 'change'}_organization", organization)
+    if not creating:
+        claim_version(organization, version)
     validate_model(organization)
     ancestor = organization.parent
     while ancestor is not None:

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from limpia.core.errors import DomainError
+from limpia.core.fields import portable
 
 # metric key → (canonical unit, label). Production has no fixed unit: each facility sets
 # its own (t, m³, units, ...); money metrics are `Money`, not pint quantities.
@@ -139,7 +140,7 @@ def to_canonical(
     if not source_text or not _SAFE_UNIT.fullmatch(source_text):
         raise _refuse(metric, unit, target_text)
     if source_text == target_text:
-        return tidy(value)
+        return tidy(portable(value))
 
     import pint
 
@@ -149,7 +150,7 @@ def to_canonical(
         quantity = ureg.Quantity(value, source).to(ureg.parse_units(target_text))
     except (pint.errors.PintError, ValueError, TypeError, AttributeError, SyntaxError):
         raise _refuse(metric, unit, target_text) from None
-    return tidy(Decimal(quantity.magnitude))
+    return tidy(portable(Decimal(quantity.magnitude)))
 
 
 def intensity(value: Decimal | None, production: Decimal | None) -> Decimal | None:

@@ -39,11 +39,13 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 from limpia.core.audit import Source, change_source
 from limpia.core.dates import EARLIEST
 from limpia.core.errors import DomainError
+from limpia.core.fields import SIGNIFICANT_DIGITS, significant_digits
 from limpia.core.models import Organization, OrganizationKind
 from limpia.core.places import resolve_jurisdiction
 from limpia.core.services import require_perm, save_attributed
 from limpia.exchange.meter import current as current_meter
 from limpia.exchange.tabular import (
+    TOO_PRECISE,
     CellError,
     CellValueError,
     Choices,
@@ -160,7 +162,7 @@ COLUMNS = {
     "targets": (("indicator_code",), ("value", "due_date", "text")),
     "measurements": (
         ("indicator_code", "date", "value"),
-        ("status", "comment", "evidence_url"),
+        ("text", "status", "comment", "evidence_url"),
     ),
 }
 
@@ -512,7 +514,8 @@ def _parse_measurements(rows: list[Row], parsed: ParsedPlan) -> None:
             "status": r.choice("status", MEASUREMENT_STATUS, default="draft"),
             "comment": r.text("comment"),
             "evidence_url": r.text("evidence_url", max_length=500),
-            "disaggregation": disaggregation,
+            "text": r.text("text"),
+            "disaggregation": dict(sorted(disaggregation.items())),
             "dkey": json.dumps(disaggregation, sort_keys=True, ensure_ascii=False),
         }
         if parse_text(measurement["value"]) == "" and r.ok:
@@ -1094,7 +1097,18 @@ def _preview_measurements(parsed, state, result, work, acting_user, can_review) 
         value, text = None, ""
         if kind == "qualitative":
             text = parse_text(m["value"])
+            if m["text"] and m["text"] != text:
+                errors.append(
+                    CellError(
+                        "measurements",
+                        row,
+                        "text",
+                        "a qualitative indicator's text goes in value; leave text empty",
+                    )
+                )
+                continue
         else:
+            text = m["text"]
             try:
                 value = parse_decimal(m["value"])
             except CellValueError as exc:
@@ -1113,9 +1127,16 @@ def _preview_measurements(parsed, state, result, work, acting_user, can_review) 
             if value is not None and abs(value) >= Decimal(10) ** 14:
                 errors.append(CellError("measurements", row, "value", "the number is too large"))
                 continue
+            if value is not None and significant_digits(value) > SIGNIFICANT_DIGITS:
+                errors.append(
+                    CellError("measurements", row, "value", TOO_PRECISE.format(value=value))
+                )
+                continue
         if not ok:
             continue
-        values = {"value": value, "text": text, "status": m["status"]}
+        values = {"value": value, "status": m["status"]}
+        if kind == "qualitative" or "text" in columns:  # older files have no text column
+            values["text"] = text
         for column in ("comment", "evidence_url"):
             if column in columns:
                 values[column] = m[column]
@@ -1215,7 +1236,8 @@ def _write(work: _Work, parsed: ParsedPlan, state: PlanState, user) -> None:
         if "status" in fields:
             plan.status_changed_at, plan.status_changed_by = now, user
             fields += ["status_changed_at", "status_changed_by"]
-        save_attributed(plan, acting_user=user, update_fields=fields, reason=REASON)
+        plan.version += 1
+        save_attributed(plan, acting_user=user, update_fields=[*fields, "version"], reason=REASON)
     # Organizations named as responsible that do not exist yet
     organizations = {}
     for key, name in work.new_organizations.items():
@@ -1271,7 +1293,10 @@ def _write(work: _Work, parsed: ParsedPlan, state: PlanState, user) -> None:
                     indicator.node = node
                 else:
                     setattr(indicator, c, fields[c])
-            save_attributed(indicator, acting_user=user, update_fields=changes, reason=REASON)
+            indicator.version += 1
+            save_attributed(
+                indicator, acting_user=user, update_fields=[*changes, "version"], reason=REASON
+            )
     # Targets
     for row, values, changes in work.targets:
         existing = state.targets.get((row["indicator"], row["due_date"]))
@@ -1283,7 +1308,10 @@ def _write(work: _Work, parsed: ParsedPlan, state: PlanState, user) -> None:
         elif changes:
             for c in changes:
                 setattr(existing, c, values[c])
-            save_attributed(existing, acting_user=user, update_fields=changes, reason=REASON)
+            existing.version += 1
+            save_attributed(
+                existing, acting_user=user, update_fields=[*changes, "version"], reason=REASON
+            )
     meter.advance(before_measurements)
     _write_measurements(work, state, indicators, user, now)
     meter.finish()

@@ -23,6 +23,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from limpia.core.fields import SIGNIFICANT_DIGITS, significant_digits
 from limpia.exchange.meter import current as current_meter
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
@@ -341,6 +342,10 @@ _PLAIN = re.compile(r"[+-]?(\d+([.,]\d*)?|[.,]\d+)")
 DECIMAL_EXPECTED = "a number (decimal point or comma, e.g. 12.5 or 12,5)"
 
 
+# What every supported database keeps of a number (core/fields.py).
+TOO_PRECISE = f"expected a number of at most {SIGNIFICANT_DIGITS} significant digits, not {{value}}"
+
+
 def parse_decimal(value: Any) -> Decimal | None:
     """Numbers with a decimal point or comma; thousands separators when unambiguous.
 
@@ -497,6 +502,9 @@ class RowReader:
 
     def decimal(self, column: str, *, required=False, minimum=None) -> Decimal | None:
         value = self._parse(column, parse_decimal, required)
+        if value is not None and significant_digits(value) > SIGNIFICANT_DIGITS:
+            self.error(column, TOO_PRECISE.format(value=value))
+            return None
         if value is not None and minimum is not None and value < minimum:
             self.error(column, f"expected a number of at least {minimum}, not {value}")
             return None

@@ -55,7 +55,16 @@ INDICATOR_COLUMNS = [
     "note",
 ]
 TARGET_COLUMNS = ["indicator_code", "value", "due_date", "text"]
-MEASUREMENT_COLUMNS = ["indicator_code", "date", "value", "status", "comment", "evidence_url"]
+# `value` holds a qualitative indicator's text; `text` is the text reported beside a number.
+MEASUREMENT_COLUMNS = [
+    "indicator_code",
+    "date",
+    "value",
+    "status",
+    "comment",
+    "evidence_url",
+    "text",
+]
 
 
 def _number(value: Decimal | None) -> int | Decimal | None:
@@ -187,6 +196,7 @@ def plan_sheets(plan: Plan) -> dict[str, tuple[list[str], list[list[Any]]]]:
                 m["status"],
                 m["comment"],
                 m["evidence_url"],
+                "" if qualitative else m["text"],
                 *[(m["disaggregation"] or {}).get(d, "") for d in dims],
             ]
         )

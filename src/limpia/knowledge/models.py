@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from limpia.core.fields import PortableDecimalField
 from limpia.core.models import Country, Sector
 from limpia.core.tracking import tracked_history
 
@@ -114,9 +115,9 @@ class CaseStudyResult(models.Model):
 
     document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="results")
     metric = models.CharField(_("metric"), max_length=12, choices=ResultMetric.choices)
-    value = models.DecimalField(_("value (canonical unit)"), max_digits=24, decimal_places=6)
+    value = PortableDecimalField(_("value (canonical unit)"), max_digits=24, decimal_places=6)
     unit = models.CharField(_("canonical unit or currency"), max_length=20)
-    entered_value = models.DecimalField(_("value as entered"), max_digits=24, decimal_places=6)
+    entered_value = PortableDecimalField(_("value as entered"), max_digits=24, decimal_places=6)
     entered_unit = models.CharField(_("unit as entered"), max_length=20)
     period = models.CharField(_("period (per year, once...)"), max_length=80, blank=True)
     agreement = models.ForeignKey(

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from limpia.core import units
 from limpia.core.errors import DomainError, IllegalTransition
+from limpia.core.fields import portable, require_portable
 from limpia.core.services import require_perm, save_attributed, validate_model
 from limpia.knowledge import files, search
 from limpia.knowledge.models import CaseStudyResult, Document, DocumentStatus, Kind, ResultMetric
@@ -166,6 +167,7 @@ def _decimal(value) -> Decimal:
         raise DomainError(_("The value must be a decimal number."), field="value") from None
     if not number.is_finite():
         raise DomainError(_("The value must be a finite number."), field="value")
+    require_portable(number, field="value")
     return number
 
 
@@ -192,7 +194,7 @@ def canonical(metric: str, value, unit: str) -> tuple[Decimal, str]:
                 % {"unit": (unit or "")[:40], "metric": label},
                 field="unit",
             )
-        return units.tidy(number * factor), "months"
+        return units.tidy(portable(number * factor)), "months"
     impact_metric = PHYSICAL[metric]
     try:
         converted = units.to_canonical(impact_metric, number, unit)

@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from limpia.core.fields import PortableDecimalField
 from limpia.core.models import Country, Organization, Subregion
 from limpia.core.places import REGION_KEY
 from limpia.core.tracking import tracked_history
@@ -78,6 +79,9 @@ class Plan(models.Model):
     source_publisher = models.CharField(_("source publisher"), max_length=300, blank=True)
     source_section = models.CharField(_("source section"), max_length=300, blank=True)
     is_transcription = models.BooleanField(_("transcribed from a source document"), default=False)
+    version = models.PositiveIntegerField(
+        _("version"), default=1, editable=False, help_text=_("Raised by every change.")
+    )
     history = tracked_history()
 
     objects = PlanQuerySet.as_manager()
@@ -193,7 +197,7 @@ class Node(models.Model):
         choices=ImplementationStatus.choices,
         default=ImplementationStatus.UNKNOWN,
     )
-    weight = models.DecimalField(
+    weight = PortableDecimalField(
         _("weight"),
         max_digits=8,
         decimal_places=3,
@@ -338,11 +342,11 @@ class Indicator(models.Model):
     direction = models.CharField(
         _("direction"), max_length=10, choices=Direction.choices, default=Direction.INCREASE
     )
-    baseline_value = models.DecimalField(
+    baseline_value = PortableDecimalField(
         _("baseline value"), max_digits=20, decimal_places=6, null=True, blank=True
     )
     baseline_date = models.DateField(_("baseline date"), null=True, blank=True)
-    weight = models.DecimalField(
+    weight = PortableDecimalField(
         _("weight"),
         max_digits=8,
         decimal_places=3,
@@ -373,6 +377,9 @@ class Indicator(models.Model):
     )
     source_ref = models.CharField(_("source reference"), max_length=500, blank=True)
     note = models.TextField(_("transcription note"), blank=True)
+    version = models.PositiveIntegerField(
+        _("version"), default=1, editable=False, help_text=_("Raised by every change.")
+    )
     history = tracked_history()
 
     objects = IndicatorQuerySet.as_manager()
@@ -400,9 +407,12 @@ class Target(models.Model):
     indicator = models.ForeignKey(Indicator, on_delete=models.CASCADE, related_name="targets")
     # A target the source states only in words (no number, or no date) keeps its text; the
     # progress method uses targets that have both a value and a due date.
-    value = models.DecimalField(_("value"), max_digits=20, decimal_places=6, null=True, blank=True)
+    value = PortableDecimalField(_("value"), max_digits=20, decimal_places=6, null=True, blank=True)
     due_date = models.DateField(_("due date"), null=True, blank=True)
     text = models.TextField(_("target as written"), blank=True)
+    version = models.PositiveIntegerField(
+        _("version"), default=1, editable=False, help_text=_("Raised by every change.")
+    )
     history = tracked_history()
 
     class Meta:
@@ -463,7 +473,7 @@ class Measurement(models.Model):
     # PROTECT: deleting an indicator (or its node or plan) never silently drops measurements.
     indicator = models.ForeignKey(Indicator, on_delete=models.PROTECT, related_name="measurements")
     date = models.DateField(_("date"))
-    value = models.DecimalField(_("value"), max_digits=20, decimal_places=6, null=True, blank=True)
+    value = PortableDecimalField(_("value"), max_digits=20, decimal_places=6, null=True, blank=True)
     text = models.TextField(_("reported text"), blank=True)
     version = models.PositiveIntegerField(
         _("version"), default=1, editable=False, help_text=_("Raised by every change.")
@@ -503,7 +513,14 @@ class Measurement(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["sample_key"], condition=~Q(sample_key=""), name="measurement_sample_key"
-            )
+            ),
+            # One measurement of an indicator (or of one disaggregated group) per date, whatever
+            # the path: the workbook's key is the same, so an export always imports back. The
+            # services store a disaggregation with its keys sorted, so that SQLite, which
+            # compares the JSON text, agrees with PostgreSQL, which compares the values.
+            models.UniqueConstraint(
+                fields=["indicator", "date", "disaggregation"], name="measurement_once_per_date"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -8,7 +8,7 @@ names the acting user.
 from datetime import date
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -109,7 +109,42 @@ def _clean_disaggregation(disaggregation) -> dict[str, str]:
                 field="disaggregation",
             )
         cleaned[dimension] = member
-    return cleaned
+    return dict(sorted(cleaned.items()))  # one spelling of each group (Measurement's constraint)
+
+
+def _save_once_per_date(measurement: Measurement, **save) -> None:
+    _require_one_per_date(measurement)
+    try:
+        with transaction.atomic():
+            save_attributed(measurement, **save)
+    except IntegrityError:
+        _require_one_per_date(measurement)  # a concurrent writer saved the same date first
+        raise
+
+
+def _require_one_per_date(measurement: Measurement) -> None:
+    others = Measurement.objects.filter(
+        indicator_id=measurement.indicator_id,
+        date=measurement.date,
+        disaggregation=measurement.disaggregation,
+    ).exclude(pk=measurement.pk)
+    if others.exists():
+        group = ", ".join(f"{k}={v}" for k, v in measurement.disaggregation.items())
+        raise DomainError(
+            (
+                _(
+                    "This indicator already has a measurement for %(group)s on %(date)s: "
+                    "correct that one instead."
+                )
+                if group
+                else _(
+                    "This indicator already has a measurement on %(date)s: "
+                    "correct that one instead."
+                )
+            )
+            % {"date": measurement.date.isoformat(), "group": group},
+            field="date",
+        )
 
 
 @transaction.atomic
@@ -143,7 +178,7 @@ def measurement_create(
         evidence_url=evidence_url,
         created_by=acting_user,
     )
-    save_attributed(measurement, acting_user=acting_user, reason="created")
+    _save_once_per_date(measurement, acting_user=acting_user, reason="created")
     if submit:
         measurement = measurement_submit(acting_user=acting_user, measurement=measurement)
     return measurement
@@ -177,7 +212,7 @@ def measurement_update(
     measurement.date, measurement.value, measurement.text = date, value, text
     measurement.disaggregation = _clean_disaggregation(disaggregation)
     measurement.comment, measurement.evidence_url = comment, evidence_url
-    save_attributed(
+    _save_once_per_date(
         measurement,
         acting_user=acting_user,
         update_fields=[
@@ -275,10 +310,11 @@ def plan_change_status(*, acting_user, plan: Plan, verb: str) -> Plan:
     require_perm(acting_user, "plans.approve_plan", plan)
     plan.status = _check_transition(PLAN_TRANSITIONS, verb, plan.status, "plan")
     plan.status_changed_at, plan.status_changed_by = timezone.now(), acting_user
+    plan.version += 1
     save_attributed(
         plan,
         acting_user=acting_user,
-        update_fields=["status", "status_changed_at", "status_changed_by"],
+        update_fields=["status", "status_changed_at", "status_changed_by", "version"],
         reason=verb,
     )
     return plan
@@ -289,8 +325,9 @@ def plan_element_save(*, acting_user, instance, reason: str = "", version: int |
     """Create or update a plan, node, indicator or target after permission and validation checks.
 
     Moving a node moves its subtree: the depths of its descendants are recomputed, and a move
-    that would take them deeper than MAX_TREE_DEPTH levels is refused. A node carries
-    a version: `version` is the one the writer read, and a node changed since is a Conflict.
+    that would take them deeper than MAX_TREE_DEPTH levels is refused. Every element carries
+    a version: `version` is the one the writer read, and an element changed
+    since is a Conflict.
     """
     from limpia.plans.models import Node
 

@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from limpia.core.fields import PortableDecimalField
 from limpia.core.models import Country, Sector
 from limpia.core.tracking import tracked_history
 
@@ -105,7 +106,7 @@ class Training(models.Model):
     expert = models.ForeignKey(Expert, on_delete=models.CASCADE, related_name="trainings")
     title = models.CharField(_("title"), max_length=300)
     completed_on = models.DateField(_("completed on"))
-    hours = models.DecimalField(_("hours"), max_digits=6, decimal_places=1)
+    hours = PortableDecimalField(_("hours"), max_digits=6, decimal_places=1)
 
     class Meta:
         ordering = ["-completed_on"]

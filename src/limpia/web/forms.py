@@ -1,6 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from limpia.core.fields import SignificantDigitsValidator
 from limpia.plans.models import Horizon
 
 
@@ -35,7 +36,13 @@ class TreeFilterForm(BootstrapForm):
 
 class MeasurementForm(BootstrapForm):
     date = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
-    value = forms.DecimalField(label=_("Value"), required=False, max_digits=20, decimal_places=6)
+    value = forms.DecimalField(
+        label=_("Value"),
+        required=False,
+        max_digits=20,
+        decimal_places=6,
+        validators=[SignificantDigitsValidator()],
+    )
     text = forms.CharField(
         label=_("Reported text"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )

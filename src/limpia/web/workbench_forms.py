@@ -15,6 +15,7 @@ from limpia.agreements.models import (
     ReportKind,
     Stage,
 )
+from limpia.core.fields import SignificantDigitsValidator
 from limpia.web.forms import BootstrapForm
 
 
@@ -164,7 +165,9 @@ class FollowUpForm(BootstrapForm):
 class ImpactForm(BootstrapForm):
     metric = forms.ChoiceField(label=_("Metric"), choices=ImpactMetric.choices)
     year = forms.IntegerField(label=_("Year"), min_value=1990, max_value=2100)
-    value = forms.DecimalField(label=_("Value"), max_digits=24, decimal_places=6)
+    value = forms.DecimalField(
+        label=_("Value"), max_digits=24, decimal_places=6, validators=[SignificantDigitsValidator()]
+    )
     unit = forms.CharField(
         label=_("Unit or currency"),
         max_length=20,

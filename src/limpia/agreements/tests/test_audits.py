@@ -183,7 +183,7 @@ def test_it_lets_only_the_assigned_auditor_record_items(api, apl, adhered, cora,
         record(bruno.user, audit, "1.1")
     response = api(bruno.user).post(
         f"/api/v1/audits/{audit.pk}/items/",
-        {"action": "1.1", "applies": True, "complies": True},
+        {"action": "1.1", "applies": True, "complies": True, "version": 0},
         format="json",
     )
     # The audit is not even visible to another auditor: refused either way, nothing recorded.
@@ -193,7 +193,13 @@ def test_it_lets_only_the_assigned_auditor_record_items(api, apl, adhered, cora,
 
     response = api(aurora.user).post(
         f"/api/v1/audits/{audit.pk}/items/",
-        {"action": "1.1", "applies": True, "complies": True, "evidence": "Registro de caudal"},
+        {
+            "action": "1.1",
+            "applies": True,
+            "complies": True,
+            "evidence": "Registro de caudal",
+            "version": 0,
+        },
         format="json",
     )
     assert response.status_code == 200, response.json()
@@ -222,7 +228,9 @@ def test_it_refuses_an_applicable_item_without_saying_whether_it_complies(
         record(aurora.user, audit, "1.1", complies=None)
     assert refused.value.field == "complies"
     response = api(aurora.user).post(
-        f"/api/v1/audits/{audit.pk}/items/", {"action": "1.2", "applies": True}, format="json"
+        f"/api/v1/audits/{audit.pk}/items/",
+        {"action": "1.2", "applies": True, "version": 0},
+        format="json",
     )
     assert response.status_code == 400
     assert response.json()["field"] == "complies"
@@ -235,7 +243,9 @@ def test_it_refuses_an_item_that_does_not_apply_without_the_reason(api, apl, adh
         record(aurora.user, audit, "1.2", applies=False, complies=None, reason=" ")
     assert refused.value.field == "reason"
     response = api(aurora.user).post(
-        f"/api/v1/audits/{audit.pk}/items/", {"action": "1.2", "applies": False}, format="json"
+        f"/api/v1/audits/{audit.pk}/items/",
+        {"action": "1.2", "applies": False, "version": 0},
+        format="json",
     )
     assert response.status_code == 400
     assert response.json()["field"] == "reason"
@@ -263,9 +273,8 @@ def test_it_answers_a_stale_version_with_a_conflict_through_the_api(
     audit = open_final(cora, apl, adhered["A1"], aurora)
     client = api(aurora.user)
     url = f"/api/v1/audits/{audit.pk}/items/"
-    assert client.post(url, {"action": "1.1", "applies": True, "complies": True}).status_code == (
-        200
-    )
+    first = {"action": "1.1", "applies": True, "complies": True, "version": 0}
+    assert client.post(url, first, format="json").status_code == 200
     saved = client.post(
         url, {"action": "1.1", "applies": True, "complies": False, "version": 1}, format="json"
     )
@@ -283,7 +292,9 @@ def test_it_answers_a_stale_version_with_http_409(api, apl, adhered, cora, auror
     audit = open_final(cora, apl, adhered["A1"], aurora)
     client = api(aurora.user)
     url = f"/api/v1/audits/{audit.pk}/items/"
-    client.post(url, {"action": "1.1", "applies": True, "complies": True}, format="json")
+    client.post(
+        url, {"action": "1.1", "applies": True, "complies": True, "version": 0}, format="json"
+    )
     client.post(
         url, {"action": "1.1", "applies": True, "complies": False, "version": 1}, format="json"
     )
@@ -291,6 +302,24 @@ def test_it_answers_a_stale_version_with_http_409(api, apl, adhered, cora, auror
         url, {"action": "1.1", "applies": True, "complies": True, "version": 1}, format="json"
     )
     assert stale.status_code == 409
+
+
+def test_the_api_protects_the_first_write_of_an_item_with_version_0(
+    api, apl, adhered, cora, aurora
+):
+    audit = open_final(cora, apl, adhered["A1"], aurora)
+    client = api(aurora.user)
+    url = f"/api/v1/audits/{audit.pk}/items/"
+    item = {"action": "1.1", "applies": True, "complies": True}
+
+    missing = client.post(url, item, format="json")
+    first = client.post(url, {**item, "version": 0}, format="json")
+    another_first = client.post(url, {**item, "complies": False, "version": 0}, format="json")
+
+    assert (missing.status_code, missing.json()["field"]) == (400, "version")
+    assert (first.status_code, first.json()["version"]) == (200, 1)
+    assert another_first.status_code == 409
+    assert AuditItem.objects.get().complies is True
 
 
 @pytest.mark.parametrize("code", ["2.2", "2.3"])
@@ -303,7 +332,7 @@ def test_it_refuses_an_item_for_an_action_not_audited_at_the_facility(
         record(aurora.user, audit, code)
     response = api(aurora.user).post(
         f"/api/v1/audits/{audit.pk}/items/",
-        {"action": code, "applies": True, "complies": True},
+        {"action": code, "applies": True, "complies": True, "version": 0},
         format="json",
     )
     assert response.status_code == 400
@@ -339,7 +368,7 @@ def test_it_makes_a_facility_at_100_percent_eligible(api, apl, adhered, cora, au
     for code in ("1.1", "1.2", "2.1"):
         response = client.post(
             f"/api/v1/audits/{audit.pk}/items/",
-            {"action": code, "applies": True, "complies": True},
+            {"action": code, "applies": True, "complies": True, "version": 0},
             format="json",
         )
         assert response.status_code == 200

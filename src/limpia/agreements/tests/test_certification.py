@@ -271,6 +271,37 @@ def test_it_reports_a_tampered_company_as_not_genuine(api, certificate, lacteos,
     assert api().get(f"/api/v1/certificates/{certificate.code}/verify/").json()["genuine"] is False
 
 
+def test_a_renamed_holder_shows_the_name_at_issue_and_the_current_one(
+    api, client, certificate, lacteos, monkeypatch
+):
+    """Issue 10, item 5: renamed after certification, a company verified as genuine under its
+    new name, which the signature did not cover."""
+    freeze_today(monkeypatch, TODAY)
+    at_issue = lacteos.name
+    type(lacteos).objects.filter(pk=lacteos.pk).update(name="Lácteos Renombrados SpA")
+
+    verified = api().get(f"/api/v1/certificates/{certificate.code}/verify/").json()
+    page = client.get(f"/verify/{certificate.code}/").content.decode()
+
+    assert verified["genuine"] is True
+    assert (verified["company"], verified["company_now"]) == (at_issue, "Lácteos Renombrados SpA")
+    assert verified["facility_now"] is None
+    assert at_issue in page and "Lácteos Renombrados SpA" in page
+    assert "verification-genuine" in page
+
+
+def test_it_reports_a_name_changed_on_the_certificate_as_not_genuine(api, client, certificate):
+    Certificate.objects.filter(pk=certificate.pk).update(company_name="Otra Empresa SpA")
+
+    verified = api().get(f"/api/v1/certificates/{certificate.code}/verify/").json()
+    page = client.get(f"/verify/{certificate.code}/").content.decode()
+    pdf = client.get(f"/certificates/{certificate.code}.pdf")
+
+    assert verified["genuine"] is False
+    assert "verification-forged" in page
+    assert pdf.status_code == 302  # altered data are not printed
+
+
 def test_it_reports_a_forged_signature_as_not_genuine(api, certificate, monkeypatch):
     freeze_today(monkeypatch, TODAY)
     url = f"/api/v1/certificates/{certificate.code}/verify/"

@@ -263,8 +263,8 @@ def test_it_accepts_a_qualitative_measurement_with_text(plan, rita):
 
 def test_it_lists_only_approved_measurements_to_anonymous_visitors(plan):
     i1 = indicator("I1")
-    for status in ("draft", "submitted", "returned", "approved"):
-        Measurement.objects.create(indicator=i1, date=dt.date(2022, 1, 1), value=1, status=status)
+    for day, status in enumerate(("draft", "submitted", "returned", "approved"), start=1):
+        Measurement.objects.create(indicator=i1, date=dt.date(2022, 1, day), value=1, status=status)
 
     response = APIClient().get(MEASUREMENTS)
 
@@ -316,3 +316,45 @@ def test_it_answers_submitted_when_creating_with_submit(plan, rita):
     assert Measurement.objects.get(pk=response.json()["id"]).status == "submitted"
     assert response.json()["status"] == "submitted"
     assert response.json()["submitted_by"] == "rita"
+
+
+# --- one measurement per indicator, date and group (issue 10, item 4) -----------------------
+
+
+def test_it_refuses_a_second_measurement_of_the_same_indicator_and_date(plan, rita, api):
+    client = api(rita)
+    first = create(client, disaggregation={"sexo": "mujeres", "región": "CL-RM"})
+    same_group = create(client, value="60", disaggregation={"región": "CL-RM", "sexo": "mujeres"})
+    total = create(client, value="70")
+    second_total = create(client, value="80")
+    other_day = create(client, date="2022-07-03", value="90")
+
+    assert (first.status_code, total.status_code, other_day.status_code) == (201, 201, 201)
+    for refused in (same_group, second_total):
+        assert refused.status_code == 400, refused.json()
+        assert refused.json()["field"] == "date"
+        assert "2022-07-02" in refused.json()["detail"]
+    assert Measurement.objects.count() == 3
+
+
+def test_it_refuses_moving_a_measurement_onto_a_date_already_reported(plan, rita, api):
+    client = api(rita)
+    create(client)
+    later = create(client, date="2022-08-01").json()
+
+    moved = client.patch(
+        f"{MEASUREMENTS}{later['id']}/",
+        {"date": "2022-07-02", "version": later["version"]},
+        format="json",
+    )
+
+    assert (moved.status_code, moved.json()["field"]) == (400, "date")
+    assert Measurement.objects.get(pk=later["id"]).date == dt.date(2022, 8, 1)
+
+
+def test_the_database_keeps_the_rule_whatever_the_path(plan, rita):
+    from django.db import IntegrityError, transaction
+
+    Measurement.objects.create(indicator=indicator("I1"), date=dt.date(2022, 7, 2), value=1)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Measurement.objects.create(indicator=indicator("I1"), date=dt.date(2022, 7, 2), value=2)

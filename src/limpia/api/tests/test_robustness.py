@@ -19,7 +19,9 @@ def _measurement(rita, **kwargs):
 def test_it_changes_one_field_of_a_draft(api, plan, rita):
     measurement = _measurement(rita)
     response = api(rita).patch(
-        f"/api/v1/measurements/{measurement.pk}/", {"value": 45}, format="json"
+        f"/api/v1/measurements/{measurement.pk}/",
+        {"value": 45, "version": measurement.version},
+        format="json",
     )
     assert response.status_code == 200, response.json()
     measurement.refresh_from_db()
@@ -29,7 +31,9 @@ def test_it_changes_one_field_of_a_draft(api, plan, rita):
 def test_it_refuses_to_edit_a_submitted_measurement_with_a_conflict(api, plan, rita):
     measurement = _measurement(rita, submit=True)
     response = api(rita).patch(
-        f"/api/v1/measurements/{measurement.pk}/", {"value": 45}, format="json"
+        f"/api/v1/measurements/{measurement.pk}/",
+        {"value": 45, "version": measurement.version},
+        format="json",
     )
     assert response.status_code == 409
 
@@ -39,7 +43,7 @@ def test_it_refuses_to_attach_an_indicator_to_another_plans_node(api, ana, plan,
     node = Node.objects.get(plan=other)
     indicator = Indicator.objects.get(code="I1")
     response = api(ana).patch(
-        f"/api/v1/indicators/{indicator.pk}/", {"node": node.pk}, format="json"
+        f"/api/v1/indicators/{indicator.pk}/", {"node": node.pk, "version": 1}, format="json"
     )
     assert response.status_code == 400
     assert response.json()["field"] == "node"
@@ -62,7 +66,7 @@ def test_it_keeps_reported_measurements_when_asked_to_delete_a_node(api, ana, pl
 
 def test_it_names_the_field_when_a_period_ends_before_it_starts(api, ana, plan):
     response = api(ana).patch(
-        f"/api/v1/plans/{plan.slug}/", {"period_end": "2010-01-01"}, format="json"
+        f"/api/v1/plans/{plan.slug}/", {"period_end": "2010-01-01", "version": 1}, format="json"
     )
     assert response.status_code == 400
     assert response.json()["field"] == "period_end"
@@ -86,7 +90,7 @@ def test_it_refuses_to_change_the_kind_of_an_indicator_with_measurements(api, an
     _measurement(rita)
     indicator = Indicator.objects.get(code="I1")
     response = api(ana).patch(
-        f"/api/v1/indicators/{indicator.pk}/", {"kind": "qualitative"}, format="json"
+        f"/api/v1/indicators/{indicator.pk}/", {"kind": "qualitative", "version": 1}, format="json"
     )
     assert response.status_code == 400
     assert response.json()["field"] == "kind"

@@ -28,7 +28,9 @@ def logged_in(user) -> Client:
 
 def test_it_records_the_channel_of_each_change(plan, elena, rita, api):
     node = Node.objects.get(plan=plan, code="1.1")
-    api(elena).patch(f"/api/v1/nodes/{node.pk}/", {"title": "Por la API"}, format="json")
+    api(elena).patch(
+        f"/api/v1/nodes/{node.pk}/", {"title": "Por la API", "version": node.version}, format="json"
+    )
     assert node.history.first().history_source == Source.API
     client = logged_in(rita)
     client.post(
@@ -72,7 +74,11 @@ def test_the_terminal_marks_what_its_commands_change(monkeypatch):
 def test_the_page_shows_what_changed_to_who_may_change_it(plan, elena, api, visitor_client):
     node = Node.objects.get(plan=plan, code="1.1")
     before = node.title
-    api(elena).patch(f"/api/v1/nodes/{node.pk}/", {"title": "Título corregido"}, format="json")
+    api(elena).patch(
+        f"/api/v1/nodes/{node.pk}/",
+        {"title": "Título corregido", "version": node.version},
+        format="json",
+    )
     entries = history_entries(node)
     assert entries[0].user == "elena" and entries[0].source == "API"
     assert [(c.old, c.new) for c in entries[0].changes if c.name == "title"] == [

@@ -150,6 +150,66 @@ def test_it_rebuilds_the_source_plans_in_an_empty_database(loaded, ana):
         assert _import(exported[slug], ana).changed() == []
 
 
+def _reported_with_text(plan: Plan, user) -> Measurement | None:
+    """A measurement with its text (beside the number, or the qualitative text itself), as the
+    API and the pages record it; None for a plan whose indicators are all computed."""
+    from limpia.plans.services import measurement_create
+
+    reportable = Indicator.objects.filter(plan=plan, metric="").order_by("pk")
+    values = {"quantity": Decimal("12.5"), "milestone": Decimal(1)}
+    indicator = (
+        reportable.filter(kind="quantity").first()
+        or reportable.filter(kind="milestone").first()
+        or reportable.first()
+    )
+    if indicator is None:
+        return None
+    return measurement_create(
+        acting_user=user,
+        indicator=indicator,
+        date=dt.date(2021, 3, 31),
+        value=values.get(indicator.kind),
+        text="Cifra preliminar, informe del primer trimestre",
+        disaggregation={"sexo": "mujeres", "región": "Metropolitana"},
+    )
+
+
+def test_every_source_plan_exports_and_imports_back_with_its_texts(loaded, ana):
+    """The export left a quantity's text out, and a duplicate date made it fail to import."""
+    plans = list(Plan.objects.order_by("slug"))
+    reported = {plan.slug: _reported_with_text(plan, ana) for plan in plans}
+    exported = {plan.slug: export_plan(plan, "xlsx") for plan in plans}
+    Measurement.objects.filter(pk__in=[m.pk for m in reported.values() if m]).update(text="")
+
+    assert len(plans) == 9  # the three sources, the regional plan's six parts
+    # a number with its text, or a qualitative text (the others have no reported indicators:
+    # Chile's are computed, some parts of the regional plan have none)
+    kinds = {m.indicator.kind for m in reported.values() if m}
+    assert kinds == {"quantity", "qualitative"}
+    for plan in plans:
+        expected = [["text"]] if reported[plan.slug] else []
+        assert [row.changes for row in _import(exported[plan.slug], ana).changed()] == expected
+        assert _import(exported[plan.slug], ana).changed() == [], plan.slug
+    for measurement in filter(None, reported.values()):
+        measurement.refresh_from_db()
+        assert measurement.text == "Cifra preliminar, informe del primer trimestre"
+        assert list(measurement.disaggregation) == ["región", "sexo"]
+
+
+def test_a_file_without_the_text_column_leaves_the_texts_alone(loaded, ana):
+    plan = Plan.objects.get(slug="pa-pml-plan-accion")
+    measurement = _reported_with_text(plan, ana)
+    workbook = openpyxl.load_workbook(io.BytesIO(export_plan(plan, "xlsx")))
+    workbook["measurements"].delete_cols(7)  # ..., comment, evidence_url, text
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+
+    assert workbook["measurements"]["G1"].value != "text"
+    assert _import(buffer.getvalue(), ana).changed() == []
+    measurement.refresh_from_db()
+    assert measurement.text.startswith("Cifra preliminar")
+
+
 def test_it_updates_exactly_one_row_when_a_title_is_edited(loaded, ana):
     plan = Plan.objects.get(slug="pa-pml-plan-accion")
     workbook = openpyxl.load_workbook(io.BytesIO(export_plan(plan, "xlsx")))
@@ -636,6 +696,22 @@ BAD_FILES = [
         2,
         "slug",
         "expected a slug",
+    ),
+    (
+        "a target with more digits than the databases keep",
+        _edit(_set("targets", 2, "value", "1234567890.123456")),
+        "targets",
+        2,
+        "value",
+        "expected a number of at most 15 significant digits, not 1234567890.123456",
+    ),
+    (
+        "a measurement with more digits than the databases keep",
+        _edit(_set("measurements", 2, "value", "99999999999.99999")),
+        "measurements",
+        2,
+        "value",
+        "expected a number of at most 15 significant digits",
     ),
 ]
 

@@ -1,5 +1,7 @@
-"""No lost updates: measurements and plan nodes carry a version; a writer who read an older one
-gets a conflict (409 in the API, a message with the other change in the page), never overwrites.
+"""No lost updates: plans, nodes, indicators, targets, measurements and organizations carry a
+version; a writer who read an older one gets a conflict (409 in the API, a message with the other
+change in the page), never overwrites; an API update that does not say which version it read is
+refused (issue 10, item 3).
 """
 
 import datetime as dt
@@ -90,6 +92,61 @@ def test_the_api_refuses_a_stale_node_update(api, plan, elena, ana):
     assert stale.status_code == 409
     node.refresh_from_db()
     assert (node.title, node.version) == ("Título nuevo", 2)
+
+
+@pytest.mark.parametrize(
+    ("kind", "url", "change"),
+    [
+        ("measurement", "/api/v1/measurements/{measurement}/", {"value": "45"}),
+        ("node", "/api/v1/nodes/{node}/", {"title": "Otro título"}),
+        ("plan", "/api/v1/plans/plan-prueba/", {"title": "Otro plan"}),
+        ("indicator", "/api/v1/indicators/{indicator}/", {"name": "Otro nombre"}),
+        ("target", "/api/v1/targets/{target}/", {"text": "Otra meta"}),
+        ("organization", "/api/v1/organizations/minamb/", {"name": "Otro ministerio"}),
+    ],
+)
+def test_the_api_refuses_an_update_that_does_not_say_the_version_it_read(
+    api, draft, ana, kind, url, change
+):
+    indicator = draft.indicator
+    url = url.format(
+        measurement=draft.pk,
+        node=indicator.node_id,
+        indicator=indicator.pk,
+        target=indicator.targets.get().pk,
+    )
+    before = api(ana).get(url).json()
+
+    patched = api(ana).patch(url, change, format="json")
+    unversioned = {key: value for key, value in before.items() if key != "version"}
+    put = api(ana).put(url, {**unversioned, **change}, format="json")
+
+    for refused in (patched, put):
+        assert refused.status_code == 400, refused.json()
+        assert refused.json()["field"] == "version"
+        assert refused.json()["detail"].startswith("version: ")
+    after = api(ana).get(url).json()
+    assert after == before
+    saved = api(ana).patch(url, {**change, "version": before["version"]}, format="json")
+    assert (saved.status_code, saved.json()["version"]) == (200, before["version"] + 1)
+
+
+def test_concurrent_api_writers_without_the_version_are_all_refused(api, draft, rita):
+    """What the attack found: 20 PATCHes without the version all answered 200 and 19 were lost."""
+    url = f"/api/v1/measurements/{draft.pk}/"
+    answers = [
+        api(rita).patch(url, {"value": str(n)}, format="json").status_code for n in range(20)
+    ]
+    read = api(rita).get(url).json()
+    from_the_same_read = [
+        api(rita).patch(url, {"value": str(n), "version": read["version"]}, format="json")
+        for n in range(20)
+    ]
+
+    assert answers == [400] * 20
+    assert [r.status_code for r in from_the_same_read] == [200] + [409] * 19
+    draft.refresh_from_db()
+    assert (draft.value, draft.version) == (Decimal(0), 2)
 
 
 def test_the_page_shows_the_other_change_and_keeps_what_was_typed(draft, rita, elena):

@@ -343,7 +343,9 @@ def test_it_refuses_to_move_a_subtree_below_the_deepest_level(api, elena, plan):
     _chain(plan, "2", 1)  # "2" has a child, which the move would take one level too deep
     client = api(elena)
     client.cookies["django_language"] = "en"
-    response = client.patch(f"/api/v1/nodes/{top.pk}/", {"parent": deep.pk}, format="json")
+    response = client.patch(
+        f"/api/v1/nodes/{top.pk}/", {"parent": deep.pk, "version": top.version}, format="json"
+    )
     assert response.status_code == 400
     assert response.json()["field"] == "parent"
     top.refresh_from_db()
