@@ -111,8 +111,8 @@ class AgreementSerializer(AgreementListSerializer):
     signatories = SignatorySerializer(many=True, read_only=True)
     goals = GoalSerializer(many=True, read_only=True)
     stage_changes = StageChangeSerializer(many=True, read_only=True)
-    adhesion_end = serializers.DateField(read_only=True)
-    implementation_end = serializers.DateField(read_only=True)
+    adhesion_end = serializers.DateField(read_only=True, allow_null=True)
+    implementation_end = serializers.DateField(read_only=True, allow_null=True)
 
     class Meta(AgreementListSerializer.Meta):
         fields = [

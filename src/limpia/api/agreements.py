@@ -50,11 +50,11 @@ class AgreementViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_fields = ["stage", "country", "sectors__code"]
 
     def get_queryset(self):
-        if self.action not in ("list", "retrieve"):
+        if self.action not in ("list", "retrieve", "stage", "extend"):
             # stage, extend, compliance, late, impacts: the agreement itself is enough.
             return agreements_visible_to(self.request.user, Agreement.objects.all())
         queryset = _agreements(self.request.user)
-        if self.action == "retrieve":
+        if self.action in ("retrieve", "stage", "extend"):  # these two answer the agreement
             queryset = queryset.prefetch_related(
                 "signatories__organization", "goals__actions", "stage_changes__changed_by"
             )

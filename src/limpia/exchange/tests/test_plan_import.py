@@ -193,7 +193,7 @@ def test_every_source_plan_exports_and_imports_back_with_its_texts(loaded, ana):
     for measurement in filter(None, reported.values()):
         measurement.refresh_from_db()
         assert measurement.text == "Cifra preliminar, informe del primer trimestre"
-        assert list(measurement.disaggregation) == ["región", "sexo"]
+        assert measurement.disaggregation == {"región": "Metropolitana", "sexo": "mujeres"}
 
 
 def test_a_file_without_the_text_column_leaves_the_texts_alone(loaded, ana):
