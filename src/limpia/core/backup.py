@@ -6,8 +6,11 @@
                                    serialization (the same on SQLite and PostgreSQL)
     files/media/...                uploads (MEDIA_ROOT: the knowledge centre's documents)
     files/bulletins/...            the bulletins archive (`limpia bulletin`)
-    manifest.json                  written last: format, versions, migrations, rows per model,
-                                   and every member with its size and SHA-256
+    manifest.json                  format, versions, migrations, rows per model, and every
+                                   member with its size and SHA-256
+    manifest.sig                   written last: the manifest's HMAC-SHA256 under a key derived
+                                   from the installation's SECRET_KEY (salt SIGNATURE_SALT), so
+                                   an archive re-packed with a recomputed manifest is refused
 
 Primary keys are kept, so references hold; content types and permissions, which every
 installation makes for itself when it migrates (with ids of its own), are referred to by their
@@ -43,6 +46,8 @@ import limpia
 FORMAT = "limpia-backup"
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
+SIGNATURE = "manifest.sig"
+SIGNATURE_SALT = "limpia.backup.manifest"
 DATABASE_DIR = "database/"
 FILES_DIR = "files/"
 
@@ -269,6 +274,18 @@ def applied_migrations() -> dict[str, list[str]]:
 # ---------------------------------------------------------------- writing
 
 
+def signature_of(manifest: bytes, *, key: str | None = None) -> str:
+    """The content of manifest.sig: one JSON object naming how it was made."""
+    from limpia.core.signing import sign_bytes
+
+    signed = {
+        "algorithm": "HMAC-SHA256",
+        "salt": SIGNATURE_SALT,
+        "signature": sign_bytes(SIGNATURE_SALT, manifest, key=key),
+    }
+    return json.dumps(signed, indent=1) + "\n"
+
+
 class _Member:
     """A member being written: its bytes go to the archive and through SHA-256."""
 
@@ -342,7 +359,9 @@ def backup_write(path: Path) -> Summary:
                 "rows": rows,
                 "members": listed,
             }
-            archive.writestr(MANIFEST, json.dumps(manifest, indent=1, ensure_ascii=False))
+            manifest_bytes = json.dumps(manifest, indent=1, ensure_ascii=False).encode("utf-8")
+            archive.writestr(MANIFEST, manifest_bytes)
+            archive.writestr(SIGNATURE, signature_of(manifest_bytes))
         os.replace(partial, path)
     except BaseException:
         partial.unlink(missing_ok=True)

@@ -1,6 +1,7 @@
 """Restoring a backup (backup.py) into an empty installation: all of it, or nothing.
 
 Everything is checked before anything is written, the quick checks first: the manifest's
+signature (made with this installation's SECRET_KEY, or one of its SECRET_KEY_FALLBACKS); its
 format version; that the archive holds exactly the members its manifest lists, each at a place
 this Limpia knows; the migrations (the archive's must be those applied here: rows fit the
 tables of the version that wrote them); that the tables are empty and no file would be
@@ -42,6 +43,8 @@ from limpia.core.backup import (
     FORMAT,
     FORMAT_VERSION,
     MANIFEST,
+    SIGNATURE,
+    SIGNATURE_SALT,
     BackupError,
     Summary,
     archived_models,
@@ -115,10 +118,15 @@ def _origin(manifest: dict) -> str:
 
 def _manifest(archive: zipfile.ZipFile, path: Path) -> dict:
     try:
-        manifest = json.loads(archive.read(MANIFEST))
+        content = archive.read(MANIFEST)
     except KeyError:
         raise BackupError(f"{path} is not a Limpia backup: it has no {MANIFEST}.") from None
-    except (ValueError, zipfile.BadZipFile, zlib.error) as exc:
+    except (zipfile.BadZipFile, zlib.error) as exc:
+        raise BackupError(f"The archive is damaged: {MANIFEST} cannot be read ({exc}).") from None
+    _check_signature(archive, path, content)
+    try:
+        manifest = json.loads(content)
+    except ValueError as exc:
         raise BackupError(f"The archive is damaged: {MANIFEST} cannot be read ({exc}).") from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise BackupError(f"{path} is not a Limpia backup: its {MANIFEST} is not {FORMAT!r}.")
@@ -148,10 +156,35 @@ def _manifest(archive: zipfile.ZipFile, path: Path) -> dict:
     return manifest
 
 
+def _check_signature(archive: zipfile.ZipFile, path: Path, manifest: bytes) -> None:
+    """The manifest must carry the signature this installation's key makes: the checksums it
+    lists are then those `limpia backup` computed, and every member is checked against them."""
+    from limpia.core.signing import verify_bytes
+
+    try:
+        signed = json.loads(archive.read(SIGNATURE))
+    except KeyError:
+        raise BackupError(
+            f"{path} is not signed: it has no {SIGNATURE}. Limpia restores only archives "
+            "written by `limpia backup`, which signs them with the installation's secret key."
+        ) from None
+    except (ValueError, zipfile.BadZipFile, zlib.error) as exc:
+        raise BackupError(f"The archive is damaged: {SIGNATURE} cannot be read ({exc}).") from None
+    signature = signed.get("signature") if isinstance(signed, dict) else None
+    if not verify_bytes(SIGNATURE_SALT, manifest, signature):
+        raise BackupError(
+            f"The signature in {SIGNATURE} does not verify with this installation's secret "
+            f"key: either the archive was altered after `limpia backup` wrote it, or it was "
+            "written by an installation with another key. Restore it with that installation's "
+            "key (LIMPIA_SECRET_KEY, or its DATA_DIR/secret_key file; see docs/configuration.md, "
+            '"Backup and restore"). Nothing was written.'
+        )
+
+
 def _destinations(archive: zipfile.ZipFile, manifest: dict) -> dict[str, Path | None]:
     """Member name → where its file goes (None for the database's members), having checked
     that the archive holds exactly the members the manifest lists."""
-    present = [name for name in archive.namelist() if name != MANIFEST]
+    present = [name for name in archive.namelist() if name not in (MANIFEST, SIGNATURE)]
     listed = [member["name"] for member in manifest["members"]]
     if unlisted := sorted(set(present) - set(listed)):
         raise BackupError(f"The archive was altered: {unlisted[0]} is not in its {MANIFEST}.")

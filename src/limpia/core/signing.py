@@ -10,6 +10,8 @@ to happen. Note that a Decimal and the string with the same text canonicalise al
 the HMAC key is SHA-256(salt + key), so a signature made here is never valid for another
 use of the same SECRET_KEY (sessions, password resets, ...). `verify` also accepts
 signatures made with one of settings.SECRET_KEY_FALLBACKS, so the key can be rotated.
+`sign_bytes` and `verify_bytes` do the same for bytes and a salt of the caller's (backups sign
+their manifest with "limpia.backup.manifest").
 """
 
 import datetime as dt
@@ -64,12 +66,33 @@ def _key_bytes(key: bytes | str) -> bytes:
     return key if isinstance(key, bytes) else key.encode("utf-8")
 
 
+def sign_bytes(salt: str, message: bytes, *, key: bytes | str | None = None) -> str:
+    """Hex HMAC-SHA256 of `message` under a key derived from `salt` and (by default)
+    settings.SECRET_KEY."""
+    secret = settings.SECRET_KEY if key is None else key
+    return salted_hmac(salt, message, secret=_key_bytes(secret), algorithm="sha256").hexdigest()
+
+
+def verify_bytes(
+    salt: str, message: bytes, signature: str, *, key: bytes | str | None = None
+) -> bool:
+    """Whether `signature` is sign_bytes(salt, message) with `key`, or with no key with
+    settings.SECRET_KEY or one of settings.SECRET_KEY_FALLBACKS (constant-time comparison)."""
+    if not isinstance(signature, str) or not signature:
+        return False
+    if key is not None:
+        keys = [key]
+    else:
+        keys = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
+    valid = False
+    for candidate in keys:
+        valid |= constant_time_compare(sign_bytes(salt, message, key=candidate), signature.lower())
+    return valid
+
+
 def sign(data: Mapping[str, object], *, key: bytes | str | None = None) -> str:
     """Hex HMAC-SHA256 of canonical(data); key defaults to settings.SECRET_KEY."""
-    secret = settings.SECRET_KEY if key is None else key
-    return salted_hmac(
-        SALT, canonical(data), secret=_key_bytes(secret), algorithm="sha256"
-    ).hexdigest()
+    return sign_bytes(SALT, canonical(data), key=key)
 
 
 def verify(data: Mapping[str, object], signature: str, *, key: bytes | str | None = None) -> bool:
@@ -77,20 +100,8 @@ def verify(data: Mapping[str, object], signature: str, *, key: bytes | str | Non
 
     With no key, settings.SECRET_KEY and then each of settings.SECRET_KEY_FALLBACKS are tried.
     """
-    if not isinstance(signature, str) or not signature:
-        return False
-    if key is not None:
-        keys = [key]
-    else:
-        keys = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
     try:
         message = canonical(data)
     except (TypeError, ValueError):
         return False
-    valid = False
-    for candidate in keys:
-        expected = salted_hmac(
-            SALT, message, secret=_key_bytes(candidate), algorithm="sha256"
-        ).hexdigest()
-        valid |= constant_time_compare(expected, signature.lower())
-    return valid
+    return verify_bytes(SALT, message, signature, key=key)

@@ -33,6 +33,10 @@ FORMULA_PREFIXES = ("=", "+", "-", "@")
 NOT_A_WORKBOOK = (
     "this is not a workbook: expected an .xlsx file or a .zip of CSV files named like the sheets"
 )
+XML_DECLARES_ENTITIES = (
+    "the .xlsx is refused: its XML declares entities (a DTD), which a spreadsheet never has; "
+    "save it again from the spreadsheet program"
+)
 
 
 @dataclass(frozen=True)
@@ -209,15 +213,15 @@ def _read_xlsx(data: bytes, book: Workbook) -> None:
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except Exception as exc:  # openpyxl raises many kinds for broken files
-        book.errors.append(
-            CellError(None, None, None, f"{NOT_A_WORKBOOK} (the .xlsx could not be read: {exc})")
-        )
+        book.errors.append(CellError(None, None, None, _unreadable_xlsx(exc)))
         return
     meter = current_meter()
     try:
         meter.phase("reading", sum(ws.max_row or 0 for ws in workbook.worksheets))
         for worksheet in workbook.worksheets:
             rows = []
+            # In read-only mode a sheet's XML is parsed as its rows are read: hostile XML
+            # (entities, a billion laughs) is found here, not when the workbook opens.
             for number, cells in enumerate(worksheet.iter_rows(), start=1):
                 meter.advance()
                 values = []
@@ -230,8 +234,34 @@ def _read_xlsx(data: bytes, book: Workbook) -> None:
                     values.append(value)
                 rows.append((number, values))
             _add_sheet(book, worksheet.title, rows)
+    except _XML_ERRORS as exc:
+        book.sheets.clear()
+        book.errors.append(CellError(None, None, None, _unreadable_xlsx(exc)))
     finally:
         workbook.close()
+
+
+def _xml_errors() -> tuple[type[BaseException], ...]:
+    from xml.etree.ElementTree import ParseError
+
+    from defusedxml import DefusedXmlException
+    from lxml.etree import LxmlError
+
+    return (DefusedXmlException, ParseError, LxmlError)
+
+
+_XML_ERRORS = _xml_errors()
+
+
+def _unreadable_xlsx(exc: BaseException) -> str:
+    """The refusal for an .xlsx openpyxl cannot read, naming hostile XML as such."""
+    cause = exc
+    while cause is not None:
+        if isinstance(cause, _XML_ERRORS[0]) or "entit" in str(cause).lower():
+            return XML_DECLARES_ENTITIES
+        cause = cause.__cause__ or cause.__context__
+    detail = " ".join(str(exc).split())
+    return f"{NOT_A_WORKBOOK} (the .xlsx could not be read: {detail})"
 
 
 def _read_csv_zip(archive: zipfile.ZipFile, book: Workbook) -> None:

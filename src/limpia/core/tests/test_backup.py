@@ -10,6 +10,7 @@ postgres://postgres@127.0.0.1:5432/postgres (LIMPIA_TEST_POSTGRES_URL), and skip
 """
 
 import datetime as dt
+import hashlib
 import io
 import json
 import os
@@ -36,7 +37,7 @@ from django.utils import timezone
 import limpia
 from limpia.agreements.models import Agreement, Impact
 from limpia.agreements.sample import sample_agreements_load
-from limpia.core.backup import archived_models, tables_of
+from limpia.core.backup import archived_models, signature_of, tables_of
 from limpia.core.models import Sector
 from limpia.knowledge import search
 from limpia.knowledge import services as knowledge_services
@@ -312,9 +313,10 @@ def other_vendor(tmp_path):
 
 
 def test_it_restores_a_backup_into_the_other_database_vendor(
-    small_installation, other_vendor, tmp_path
+    small_installation, other_vendor, tmp_path, settings
 ):
     archive, again = tmp_path / "backup.zip", tmp_path / "again.zip"
+    settings.SECRET_KEY = other_vendor["LIMPIA_SECRET_KEY"]  # the new one has the old one's key
     _backup(archive)
     commands = [
         ["migrate", "-v0"],
@@ -392,15 +394,105 @@ def test_it_refuses_an_archive_whose_member_was_altered(
     assert sorted(p.name for p in data_dir.iterdir()) == []  # no files, no staging
 
 
-def _with_manifest(archive, edit):
+def _with_manifest(archive, edit, *, signed=True):
+    """A copy whose manifest passes through edit(manifest), signed again with the installation's
+    key (as the Limpia of another version would have signed it) unless `signed` is false."""
+    edited = {}
+
     def change(name, content):
-        if name != "manifest.json":
-            return content
-        manifest = json.loads(content)
-        edit(manifest)
-        return json.dumps(manifest).encode()
+        if name == "manifest.json":
+            manifest = json.loads(content)
+            edit(manifest)
+            edited["manifest"] = json.dumps(manifest).encode()
+            return edited["manifest"]
+        if name == "manifest.sig" and signed:
+            return signature_of(edited["manifest"]).encode()
+        return content
 
     return _rewritten(archive, change)
+
+
+SIGNATURE_REFUSAL = (
+    "The signature in manifest.sig does not verify with this installation's secret key: either "
+    "the archive was altered after `limpia backup` wrote it, or it was written by an "
+    "installation with another key."
+)
+
+
+def test_it_refuses_a_repacked_archive_whose_manifest_was_recomputed(
+    archive, empty_installation, data_dir, ana
+):
+    """The attack: every user made a superuser, the checksums in the manifest recomputed."""
+    users = "database/auth.user.jsonl"
+    with zipfile.ZipFile(archive) as original:
+        members = {name: original.read(name) for name in original.namelist()}
+    assert b'"is_superuser": false' in members[users]
+    promoted = members[users].replace(b'"is_superuser": false', b'"is_superuser": true')
+
+    def recompute(manifest):
+        for member in manifest["members"]:
+            if member["name"] == users:
+                member["size"] = len(promoted)
+                member["sha256"] = hashlib.sha256(promoted).hexdigest()
+
+    repacked = _with_manifest(archive, recompute, signed=False)
+    with zipfile.ZipFile(repacked) as copy:
+        members = {name: copy.read(name) for name in copy.namelist()}
+    members[users] = promoted
+    with zipfile.ZipFile(repacked, "w") as copy:
+        for name, content in members.items():
+            copy.writestr(name, content)
+    empty_installation()
+
+    message = _refusal(repacked)
+
+    assert message.startswith(SIGNATURE_REFUSAL)
+    assert message.endswith("Nothing was written.")
+    assert _counts() == dict.fromkeys(_counts(), 0)
+    assert sorted(p.name for p in data_dir.iterdir()) == []  # no staging either
+
+
+def test_it_refuses_an_archive_of_an_installation_with_another_key(
+    small_installation, empty_installation, tmp_path, settings
+):
+    archive = tmp_path / "backup.zip"
+    old_key = settings.SECRET_KEY
+    settings.SECRET_KEY = "another-installation-secret-key-" + "x" * 40
+    _backup(archive)
+    settings.SECRET_KEY = old_key
+    empty_installation()
+
+    assert _refusal(archive).startswith(SIGNATURE_REFUSAL)
+    assert _counts() == dict.fromkeys(_counts(), 0)
+
+    # a key rotated away from is still accepted while it is among the fallbacks
+    settings.SECRET_KEY_FALLBACKS = ["another-installation-secret-key-" + "x" * 40]
+    assert "  plans.measurement: 1 rows" in _restore(archive)
+
+
+def test_it_refuses_an_unsigned_archive(archive, empty_installation):
+    unsigned = _rewritten(archive, lambda name, content: content)
+    with zipfile.ZipFile(archive) as original:
+        members = {n: original.read(n) for n in original.namelist() if n != "manifest.sig"}
+    with zipfile.ZipFile(unsigned, "w") as copy:
+        for name, content in members.items():
+            copy.writestr(name, content)
+    empty_installation()
+
+    message = _refusal(unsigned)
+
+    assert message.startswith(f"{unsigned} is not signed: it has no manifest.sig.")
+    assert _counts() == dict.fromkeys(_counts(), 0)
+
+
+def test_the_signature_is_keyed_and_names_how_it_was_made(archive, settings):
+    with zipfile.ZipFile(archive) as written:
+        assert written.namelist()[-1] == "manifest.sig"  # written last
+        manifest, signed = written.read("manifest.json"), json.loads(written.read("manifest.sig"))
+    assert signed["algorithm"] == "HMAC-SHA256"
+    assert signed["salt"] == "limpia.backup.manifest"
+    assert json.loads(signature_of(manifest)) == signed
+    assert json.loads(signature_of(manifest, key="k" * 50)) != signed
 
 
 def test_it_refuses_an_unknown_backup_format(archive):
