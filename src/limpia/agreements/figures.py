@@ -1,5 +1,10 @@
-"""Compliance, eligibility and certificate status of agreements, from rows fetched in a fixed
-number of queries and computed by the pure module `limpia.compliance`."""
+"""Compliance, eligibility and certificate status of agreements, computed in the database.
+
+Every figure is a count: the database groups the audit items (each facility's latest submitted
+audit of a type, after validated re-verifications for final audits) and returns applicable and
+complying counts per facility and goal, per action, per audit; the pure module
+`limpia.compliance` turns them into exact fractions. A fixed number of queries whatever the
+number of facilities, and no audit item is loaded into Python (docs/architecture.md)."""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ import datetime as dt
 from collections import defaultdict
 from fractions import Fraction
 
-from django.db.models import Prefetch
+from django.db.models import Count, F, Q
 
 from limpia import compliance
 from limpia.agreements.models import (
@@ -20,6 +25,7 @@ from limpia.agreements.models import (
     Consultation,
     Facility,
 )
+from limpia.core.sql import regroup
 
 
 def settings_of(agreement: Agreement) -> compliance.CertificationSettings:
@@ -48,33 +54,32 @@ def _items_queryset():
     return AuditItem.objects.select_related("action__goal")
 
 
+def _ratio(counts: dict) -> Fraction | None:
+    return Fraction(counts["complying"], counts["applicable"]) if counts["applicable"] else None
+
+
 def audit_compliance(audit: Audit) -> Fraction | None:
-    return compliance.facility_compliance(pure_items(_items_queryset().filter(audit=audit)))
+    """The audit's own compliance (its items, nothing merged), in one aggregate query."""
+    return _ratio(AuditItem.objects.filter(audit=audit).with_finding().aggregate_counts())
 
 
 def audit_outcome(audit: Audit) -> str:
     return compliance.final_audit_outcome(audit_compliance(audit), settings_of(audit.agreement))
 
 
-def _final_and_corrections(agreement: Agreement, facility: Facility):
-    final = (
-        Audit.objects.filter(
-            agreement=agreement,
-            facility=facility,
-            audit_type=AuditType.FINAL,
-            status=AuditStatus.SUBMITTED,
-        )
-        .order_by("-audit_date", "-id")
-        .first()
+def latest_audits(agreement_ids, audit_type: str):
+    """Each facility's latest submitted audit of the type in the agreements (a queryset)."""
+    return Audit.objects.filter(agreement_id__in=agreement_ids).latest_submitted(audit_type)
+
+
+def settled_items(audits, audit_type: str):
+    """The items of `audits` with their `finding`; for final audits, after the validated
+    correction re-verifications (checked first in one cheap query: most have none)."""
+    reverified = (
+        audit_type == AuditType.FINAL
+        and Audit.objects.validated_corrections().filter(corrects__in=audits).exists()
     )
-    if final is None:
-        return None, []
-    corrections = list(
-        Audit.objects.filter(
-            corrects=final, status=AuditStatus.SUBMITTED, validated_at__isnull=False
-        ).order_by("audit_date", "id")
-    )
-    return final, corrections
+    return AuditItem.objects.filter(audit__in=audits).order_by().with_finding(reverified=reverified)
 
 
 def certification_eligibility(agreement: Agreement, facility: Facility) -> str:
@@ -83,36 +88,41 @@ def certification_eligibility(agreement: Agreement, facility: Facility) -> str:
     A final audit at 100 % is eligible. Above the correction threshold the facility is
     eligible once validated re-verifications mark the corrected items as complying.
     """
-    final, corrections = _final_and_corrections(agreement, facility)
-    if final is None:
-        return "no_final_audit"
-    items = pure_items(_items_queryset().filter(audit=final))
-    outcome = compliance.final_audit_outcome(
-        compliance.facility_compliance(items), settings_of(agreement)
+    return _eligibility(agreement, Facility.objects.filter(pk=facility.pk)).get(
+        facility.pk, "no_final_audit"
     )
-    if outcome != "correction":
-        return outcome
-    for correction in corrections:
-        items = compliance.after_reverification(
-            items, pure_items(_items_queryset().filter(audit=correction))
-        )
-    if compliance.facility_compliance(items) == 1:
-        return "eligible"
-    return "correction_pending"
 
 
 def eligibility_by_facility(agreement: Agreement) -> dict[int, str]:
-    """`certification_eligibility` of every facility with a final audit, in two queries."""
+    """`certification_eligibility` of every facility with a final audit, in three queries."""
+    return _eligibility(agreement, None)
+
+
+def _eligibility(agreement: Agreement, facilities) -> dict[int, str]:
     settings = settings_of(agreement)
+    finals = latest_audits([agreement.pk], AuditType.FINAL)
+    if facilities is not None:
+        finals = finals.filter(facility__in=facilities)
+    counts = {
+        row["audit__facility_id"]: row
+        for row in settled_items(finals, AuditType.FINAL)
+        .values("audit__facility_id")
+        .annotate(
+            applicable_before=Count("pk", filter=Q(applies=True)),
+            complying_before=Count("pk", filter=Q(applies=True, complies=True)),
+        )
+        .counts()
+    }
+    empty = {"applicable": 0, "complying": 0, "applicable_before": 0, "complying_before": 0}
     result = {}
-    for facility_id, (audit, merged) in (
-        latest_audits_of([agreement.pk], AuditType.FINAL).get(agreement.pk, {}).items()
-    ):
-        original = pure_items(audit.items.all())
-        outcome = compliance.final_audit_outcome(compliance.facility_compliance(original), settings)
+    for facility_id in finals.values_list("facility_id", flat=True):
+        row = counts.get(facility_id, empty)
+        before = _ratio(
+            {"applicable": row["applicable_before"], "complying": row["complying_before"]}
+        )
+        outcome = compliance.final_audit_outcome(before, settings)
         if outcome == "correction":
-            full = compliance.facility_compliance(merged) == 1
-            outcome = "eligible" if full else "correction_pending"
+            outcome = "eligible" if _ratio(row) == 1 else "correction_pending"
         result[facility_id] = outcome
     return result
 
@@ -138,60 +148,79 @@ def consultation_state(consultation: Consultation, *, today: dt.date) -> tuple[s
     return state, reasons
 
 
-def latest_audits_of(agreement_ids, audit_type: str) -> dict[int, dict[int, tuple]]:
-    """agreement id → facility id → (its latest submitted audit of the type, its items).
-
-    Two queries for any number of agreements. For the final audit, validated correction
-    re-verifications are merged in: the consolidated final report shows the facility's result
-    after corrections.
-    """
-    audits = (
-        Audit.objects.filter(
-            agreement_id__in=list(agreement_ids),
-            status=AuditStatus.SUBMITTED,
-            audit_type__in=[audit_type, AuditType.CORRECTION],
-        )
-        .select_related("facility__company")
-        .prefetch_related(Prefetch("items", queryset=_items_queryset()))
-        .order_by("audit_date", "id")
-    )
-    latest: dict[int, dict[int, tuple]] = defaultdict(dict)
-    corrections = defaultdict(list)
-    for audit in audits:
-        if audit.audit_type == audit_type:
-            latest[audit.agreement_id][audit.facility_id] = (audit, pure_items(audit.items.all()))
-        elif audit.validated_at is not None:
-            corrections[audit.corrects_id].append(pure_items(audit.items.all()))
-    if audit_type == AuditType.FINAL:
-        for by_facility in latest.values():
-            for facility_id, (audit, items) in list(by_facility.items()):
-                for reverified in corrections.get(audit.pk, []):
-                    items = compliance.after_reverification(items, reverified)
-                by_facility[facility_id] = (audit, items)
-    return latest
-
-
-def _report(by_facility: dict[int, tuple]) -> compliance.ConsolidatedReport:
-    facilities = {
-        audit.facility.code: compliance.FacilityAudit(
-            facility_code=audit.facility.code,
-            company_tax_id=audit.facility.company.tax_id,
-            items=items,
-        )
-        for audit, items in by_facility.values()
-    }
-    return compliance.consolidated_report(facilities)
-
-
 def consolidated(agreement: Agreement, audit_type: str = AuditType.FINAL):
-    return _report(latest_audits_of([agreement.pk], audit_type).get(agreement.pk, {}))
+    return consolidated_many([agreement], audit_type)[agreement.pk]
 
 
 def consolidated_many(agreements, audit_type: str = AuditType.FINAL) -> dict[int, object]:
-    """The consolidated report of each agreement, in two queries for all of them."""
-    agreements = list(agreements)
-    latest = latest_audits_of([a.pk for a in agreements], audit_type)
-    return {a.pk: _report(latest.get(a.pk, {})) for a in agreements}
+    """The consolidated report of each agreement, from three or four GROUP BY queries for any
+    number of agreements: the audited facilities, their counts per goal, the counts per action
+    (and whether any validated re-verification is to be merged). Python only sorts the groups
+    and takes the exact means (`compliance.report_from_counts`)."""
+    ids = [a.pk for a in agreements]
+    audits = latest_audits(ids, audit_type)
+    audited = {
+        row["pk"]: row
+        for row in audits.order_by().values(
+            "pk", "agreement_id", "facility__code", "facility__company__tax_id"
+        )
+    }
+    items = settled_items(audits, audit_type)
+    goals: dict[int, dict[str, tuple[int, int]]] = defaultdict(dict)
+    for row in items.values("audit_id", "action__goal__code").counts():
+        goals[row["audit_id"]][row["action__goal__code"]] = (row["applicable"], row["complying"])
+    facilities = defaultdict(list)
+    for audit_id, row in audited.items():
+        facilities[row["agreement_id"]].append(
+            compliance.FacilityCounts(
+                facility_code=row["facility__code"],
+                company_tax_id=row["facility__company__tax_id"],
+                goals=goals.get(audit_id, {}),
+            )
+        )
+    actions = defaultdict(list)
+    for row in items.values("audit__agreement_id", "action__code", "action__goal__code").counts():
+        actions[row["audit__agreement_id"]].append(
+            compliance.ActionCounts(
+                code=row["action__code"],
+                goal_code=row["action__goal__code"],
+                applicable_facilities=row["applicable"],
+                complying_facilities=row["complying"],
+            )
+        )
+    return {pk: compliance.report_from_counts(facilities[pk], actions[pk]) for pk in ids}
+
+
+def distribution_groups(audits, by: str | None = None, audit_type: str = AuditType.FINAL):
+    """``(agreement id, [group,] applicable, complying, facilities)`` rows for the latest
+    `audits` (a queryset), grouped in the database twice: items by audit, then audits by their
+    counts. The rows are few (the distinct count pairs) however many facilities there are;
+    `by` is an expression path from the audit item (e.g. "audit__facility__subdivision_id")."""
+    names = {"g_agreement": F("audit__agreement_id")}
+    if by:
+        names["g_key"] = F(by) if isinstance(by, str) else by
+    per_audit = (
+        settled_items(audits, audit_type).annotate(**names).values("audit_id", *names).counts()
+    )
+    return regroup(per_audit, [*names, "applicable", "complying"])
+
+
+def distribution_of(audits, by=None, audit_type: str = AuditType.FINAL) -> dict:
+    """`compliance.Distribution` of the facilities' latest audits, overall (key None) or by
+    `by`, each agreement's correction threshold applied to its own facilities."""
+    rows = distribution_groups(audits, by, audit_type)
+    thresholds = {
+        pk: Fraction(str(value))
+        for pk, value in Agreement.objects.filter(pk__in={row[0] for row in rows}).values_list(
+            "pk", "correction_above"
+        )
+    }
+    groups = defaultdict(list)
+    for row in rows:
+        key = row[1] if by else None
+        applicable, complying, count = row[-3:]
+        groups[key].append((thresholds[row[0]], applicable, complying, count))
+    return {key: compliance.distribution(value) for key, value in groups.items()}
 
 
 def certificate_states(certificates, *, today: dt.date) -> dict[int, compliance.CertificateState]:
@@ -199,14 +228,22 @@ def certificate_states(certificates, *, today: dt.date) -> dict[int, compliance.
     certificates = list(certificates)
     facility_ids = {c.facility_id for c in certificates}
     maintenance = defaultdict(list)
-    audits = Audit.objects.filter(
-        facility_id__in=facility_ids,
-        audit_type=AuditType.MAINTENANCE,
-        status=AuditStatus.SUBMITTED,
-    ).prefetch_related(Prefetch("items", queryset=_items_queryset()))
+    audits = (
+        Audit.objects.filter(
+            facility_id__in=facility_ids,
+            audit_type=AuditType.MAINTENANCE,
+            status=AuditStatus.SUBMITTED,
+        )
+        .order_by("audit_date", "id")
+        .values("id", "agreement_id", "facility_id", "audit_date")
+        .annotate(
+            applicable=Count("items", filter=Q(items__applies=True)),
+            complying=Count("items", filter=Q(items__applies=True, items__complies=True)),
+        )
+    )
     for audit in audits:
-        maintenance[(audit.agreement_id, audit.facility_id)].append(
-            compliance.MaintenanceAudit(date=audit.audit_date, passed=compliance_is_full(audit))
+        maintenance[(audit["agreement_id"], audit["facility_id"])].append(
+            compliance.MaintenanceAudit(date=audit["audit_date"], passed=_ratio(audit) == 1)
         )
     return {
         c.pk: compliance.certificate_status(
@@ -227,4 +264,4 @@ def certificate_state(certificate: Certificate, *, today: dt.date) -> compliance
 
 def compliance_is_full(audit: Audit) -> bool:
     """A maintenance audit passes when every applicable item complies."""
-    return compliance.facility_compliance(pure_items(audit.items.all())) == 1
+    return audit_compliance(audit) == 1

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from limpia.core.fields import PortableDecimalField
@@ -433,6 +434,32 @@ class AuditQuerySet(models.QuerySet):
     def for_listing(self):
         return self.select_related("agreement", "facility__company", "auditor")
 
+    def submitted(self):
+        return self.filter(status=AuditStatus.SUBMITTED)
+
+    def latest_submitted(self, audit_type: str):
+        """Each facility's latest submitted audit of the type in each agreement (the latest
+        date; on the same date, the one recorded last), as one SQL query with NOT EXISTS."""
+        later = Audit.objects.filter(
+            agreement=models.OuterRef("agreement"),
+            facility=models.OuterRef("facility"),
+            audit_type=audit_type,
+            status=AuditStatus.SUBMITTED,
+        ).filter(
+            Q(audit_date__gt=models.OuterRef("audit_date"))
+            | Q(audit_date=models.OuterRef("audit_date"), id__gt=models.OuterRef("id"))
+        )
+        return self.filter(audit_type=audit_type, status=AuditStatus.SUBMITTED).filter(
+            ~models.Exists(later)
+        )
+
+    def validated_corrections(self):
+        return self.filter(
+            audit_type=AuditType.CORRECTION,
+            status=AuditStatus.SUBMITTED,
+            validated_at__isnull=False,
+        )
+
 
 class Audit(models.Model):
     agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="audits")
@@ -468,6 +495,58 @@ class Audit(models.Model):
         return f"{self.get_audit_type_display()} {self.facility.code} {self.audit_date}"
 
 
+# An item's finding as one integer, so that a re-verified item can replace it in one subquery.
+DOES_NOT_APPLY, FAILS, COMPLIES = 0, 1, 2
+
+
+def _finding(prefix: str = "") -> models.Case:
+    return models.Case(
+        models.When(Q(**{f"{prefix}applies": True, f"{prefix}complies": True}), then=COMPLIES),
+        models.When(Q(**{f"{prefix}applies": True}), then=FAILS),
+        default=DOES_NOT_APPLY,
+        output_field=models.IntegerField(),
+    )
+
+
+_COUNTS = {
+    "applicable": models.Count("pk", filter=Q(finding__gte=FAILS)),
+    "complying": models.Count("pk", filter=Q(finding=COMPLIES)),
+}
+
+
+class AuditItemQuerySet(models.QuerySet):
+    def with_finding(self, *, reverified: bool = False):
+        """`finding` (DOES_NOT_APPLY, FAILS or COMPLIES): the item's own, or with `reverified`
+        the finding of the latest validated re-verification of the same action, when there is
+        one (a correction audit replaces only the items it re-verifies)."""
+        own = _finding()
+        if not reverified:
+            return self.annotate(finding=own)
+        latest = (
+            AuditItem.objects.filter(
+                audit__corrects=models.OuterRef("audit"),
+                audit__audit_type=AuditType.CORRECTION,
+                audit__status=AuditStatus.SUBMITTED,
+                audit__validated_at__isnull=False,
+                action=models.OuterRef("action"),
+            )
+            .order_by("-audit__audit_date", "-audit_id")
+            .annotate(own=_finding())
+            .values("own")[:1]
+        )
+        return self.annotate(
+            finding=Coalesce(models.Subquery(latest, output_field=models.IntegerField()), own)
+        )
+
+    def counts(self):
+        """`applicable` and `complying` items, over the group the queryset's values() make."""
+        return self.annotate(**_COUNTS)
+
+    def aggregate_counts(self) -> dict:
+        """`applicable` and `complying` items over the whole queryset."""
+        return self.aggregate(**_COUNTS)
+
+
 class AuditItem(models.Model):
     audit = models.ForeignKey(Audit, on_delete=models.CASCADE, related_name="items")
     action = models.ForeignKey(Action, on_delete=models.PROTECT, related_name="audit_items")
@@ -478,6 +557,8 @@ class AuditItem(models.Model):
     observation = models.TextField(_("observation"), blank=True)
     version = models.PositiveIntegerField(default=1)
     history = tracked_history()
+
+    objects = AuditItemQuerySet.as_manager()
 
     class Meta:
         ordering = ["audit_id", "action__goal__position", "action__position"]

@@ -357,6 +357,137 @@ def consolidated_report(facilities: Mapping[str, FacilityAudit]) -> Consolidated
     )
 
 
+@dataclass(frozen=True)
+class FacilityCounts:
+    """One audited facility's counts per goal: goal code → (applicable items, complying items).
+
+    What a database returns when it groups audit items by facility and goal; a goal is present
+    when the facility has at least one item in it, applicable or not.
+    """
+
+    facility_code: str
+    company_tax_id: str
+    goals: Mapping[str, tuple[int, int]]
+
+
+@dataclass(frozen=True)
+class ActionCounts:
+    """One action's counts over the audited facilities: where it applies, where it complies."""
+
+    code: str
+    goal_code: str
+    applicable_facilities: int
+    complying_facilities: int
+
+
+def _ratio(numerator: int, denominator: int) -> Fraction | None:
+    return Fraction(numerator, denominator) if denominator else None
+
+
+def report_from_counts(
+    facilities: Iterable[FacilityCounts], actions: Iterable[ActionCounts]
+) -> ConsolidatedReport:
+    """The consolidated report from counts, equal to :func:`consolidated_report` on the items.
+
+    Each item counts once for its facility and goal, so the facility's share is the sum of its
+    goals' counts and every mean is taken exactly as there; an action's counts are already the
+    facilities where it applies and complies (one item per action and facility).
+    """
+    lines = []
+    by_company: dict[str, list[Fraction | None]] = {}
+    by_goal: dict[str, list[Fraction | None]] = {}
+    for facility in sorted(facilities, key=lambda f: natural_key(f.facility_code)):
+        applicable = sum(a for a, _c in facility.goals.values())
+        complying = sum(c for _a, c in facility.goals.values())
+        share = _ratio(complying, applicable)
+        lines.append(
+            FacilityLine(
+                facility.facility_code,
+                facility.company_tax_id,
+                share,
+                applicable if share is not None else 0,
+                complying if share is not None else 0,
+            )
+        )
+        by_company.setdefault(facility.company_tax_id, []).append(share)
+        for goal, (goal_applicable, goal_complying) in facility.goals.items():
+            by_goal.setdefault(goal, []).append(_ratio(goal_complying, goal_applicable))
+    return ConsolidatedReport(
+        compliance=mean_compliance(line.compliance for line in lines),
+        facilities=tuple(lines),
+        companies=tuple(
+            CompanyLine(tax_id, mean_compliance(values), len(values))
+            for tax_id, values in sorted(by_company.items(), key=lambda kv: natural_key(kv[0]))
+        ),
+        goals=tuple(
+            GoalLine(goal, mean_compliance(values))
+            for goal, values in sorted(by_goal.items(), key=lambda kv: natural_key(kv[0]))
+        ),
+        actions=tuple(
+            ActionLine(
+                code=action.code,
+                goal_code=action.goal_code,
+                compliance=_ratio(action.complying_facilities, action.applicable_facilities),
+                applicable_facilities=action.applicable_facilities,
+                complying_facilities=action.complying_facilities,
+            )
+            for action in sorted(actions, key=lambda a: natural_key(a.code))
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """How many audited facilities stand where, and their mean compliance (exact).
+
+    ``full``: every applicable item complies; ``correction``: above the correction threshold
+    but not full; ``below``: at or under it; ``not_assessable``: nothing applies.
+    """
+
+    facilities: int
+    full: int
+    correction: int
+    below: int
+    not_assessable: int
+    mean: Fraction | None
+
+
+def distribution(
+    groups: Iterable[tuple[Fraction, int, int, int]],
+) -> Distribution:
+    """Facilities counted from ``(correction_above, applicable, complying, facilities)`` groups.
+
+    A database groups the facilities' audits by their agreement's threshold and their two
+    counts, so the groups are few (bounded by the number of actions squared) however many
+    facilities there are, and the mean stays exact: the sum of ``facilities × complying /
+    applicable`` over the assessable groups, divided by their facilities.
+    """
+    total = full = correction = below = not_assessable = assessed = 0
+    share_sum = _ZERO
+    for correction_above, applicable, complying, count in groups:
+        total += count
+        if not applicable:
+            not_assessable += count
+            continue
+        share = Fraction(complying, applicable)
+        assessed += count
+        share_sum += share * count
+        if complying == applicable:
+            full += count
+        elif share > _exact(correction_above, "correction_above"):
+            correction += count
+        else:
+            below += count
+    return Distribution(
+        facilities=total,
+        full=full,
+        correction=correction,
+        below=below,
+        not_assessable=not_assessable,
+        mean=share_sum / assessed if assessed else None,
+    )
+
+
 def final_audit_outcome(
     compliance: Fraction | None, settings: CertificationSettings = DEFAULT_SETTINGS
 ) -> str:

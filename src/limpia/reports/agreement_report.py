@@ -227,10 +227,9 @@ def _cover_rows(agreement: Agreement, labels, today: dt.date) -> list[list[str]]
     return rows
 
 
-def _observations(agreement: Agreement, audits: dict[int, tuple], labels) -> list[dict]:
-    audit_ids = [audit.pk for audit, _items in audits.values()]
+def _observations(agreement: Agreement, audits, labels) -> list[dict]:
     items = (
-        AuditItem.objects.filter(audit_id__in=audit_ids)
+        AuditItem.objects.filter(audit__in=audits)
         .exclude(observation="")
         .select_related("action", "audit__facility__company", "audit__auditor")
     )
@@ -266,15 +265,15 @@ def _observations(agreement: Agreement, audits: dict[int, tuple], labels) -> lis
 def agreement_report_payload(agreement: Agreement, *, today: dt.date) -> tuple[dict, str]:
     """The report's data (JSON-ready strings) and its chart (SVG), in the active language."""
     labels = typst_pdf.translate(LABELS)
-    audits = figures.latest_audits_of([agreement.pk], AuditType.FINAL).get(agreement.pk, {})
+    audits = figures.latest_audits([agreement.pk], AuditType.FINAL)
     report = figures.consolidated(agreement)
     goals = {g.code: g for g in agreement.goals.prefetch_related("actions")}
     actions = {a.code: a for g in goals.values() for a in g.actions.all()}
     facilities = {
         f.code: f
-        for f in Facility.objects.filter(
-            code__in=[line.facility_code for line in report.facilities]
-        ).select_related("company", "subdivision")
+        for f in Facility.objects.filter(pk__in=audits.values("facility_id")).select_related(
+            "company", "subdivision"
+        )
     }
     companies = {}
     for facility in facilities.values():

@@ -247,10 +247,11 @@ def make_listed_agreement(n, auditor):
 @pytest.mark.parametrize(
     ("url", "expected", "shown_text"),
     [
-        # agreements, sectors, subdivisions, final audits and their items (consolidated_many)
-        ("/agreements/", 5, "APL-3"),
-        # count, certificates, maintenance audits and their items (certificate_states)
-        ("/certificates/", 4, "APL-3-F3"),
+        # agreements, sectors, subdivisions; consolidated_many: the audited facilities, any
+        # re-verification to merge, the counts per facility and goal, the counts per action
+        ("/agreements/", 7, "APL-3"),
+        # count, certificates, the counts of their maintenance audits (certificate_states)
+        ("/certificates/", 3, "APL-3-F3"),
         # experts, their specialities
         ("/registry/", 2, "ESP-3"),
     ],
@@ -560,15 +561,16 @@ def test_it_renders_every_page_in_spanish_by_default(certificate, client):
 
 def test_it_shows_the_detail_page_in_a_fixed_number_of_queries(audited, cora, aurora, visitor):
     # the agreement, sectors, subdivisions, signatories, goals, actions, stage changes,
-    # documents, extensions, final audits, their items, adhesions, impacts
-    assert count_queries(visitor, "/agreements/apl-lacteo/") == 13
+    # documents, extensions, the consolidated report's four (audited facilities, any
+    # re-verification to merge, counts per facility and goal, per action), adhesions, impacts
+    assert count_queries(visitor, "/agreements/apl-lacteo/") == 15
     facility = Facility.objects.create(
         company=Company.objects.get(tax_id="965432109"), code="B2", name="Planta Chillán"
     )
     # adhered during the window (recorded directly: the agreement has moved on since)
     Adhesion.objects.create(agreement=audited, facility=facility, adhered_on=ADHERED)
     final_audit(audited, facility, coordinator=cora, auditor=aurora, outcomes=OUTCOMES["B1"])
-    assert count_queries(visitor, "/agreements/apl-lacteo/") == 13
+    assert count_queries(visitor, "/agreements/apl-lacteo/") == 15
 
 
 # ---------------------------------------------------------------- lists as files
