@@ -25,7 +25,7 @@ from limpia.agreements.models import (
     Consultation,
     Facility,
 )
-from limpia.core.sql import regroup
+from limpia.core.sql import regroup_sets
 
 
 def settings_of(agreement: Agreement) -> compliance.CertificationSettings:
@@ -67,19 +67,24 @@ def audit_outcome(audit: Audit) -> str:
     return compliance.final_audit_outcome(audit_compliance(audit), settings_of(audit.agreement))
 
 
-def latest_audits(agreement_ids, audit_type: str):
-    """Each facility's latest submitted audit of the type in the agreements (a queryset)."""
-    return Audit.objects.filter(agreement_id__in=agreement_ids).latest_submitted(audit_type)
+def latest_audits(agreement_ids, audit_type: str, as_of: dt.date | None = None):
+    """Each facility's latest submitted audit of the type in the agreements (a queryset;
+    `agreement_ids` a list or a queryset of agreement ids)."""
+    return Audit.objects.filter(agreement_id__in=agreement_ids).latest_submitted(audit_type, as_of)
 
 
-def settled_items(audits, audit_type: str):
+def settled_items(audits, audit_type: str, as_of: dt.date | None = None):
     """The items of `audits` with their `finding`; for final audits, after the validated
     correction re-verifications (checked first in one cheap query: most have none)."""
-    reverified = (
-        audit_type == AuditType.FINAL
-        and Audit.objects.validated_corrections().filter(corrects__in=audits).exists()
+    corrections = Audit.objects.validated_corrections().filter(corrects__in=audits)
+    if as_of:
+        corrections = corrections.filter(audit_date__lte=as_of)
+    reverified = audit_type == AuditType.FINAL and corrections.exists()
+    return (
+        AuditItem.objects.filter(audit__in=audits)
+        .order_by()
+        .with_finding(reverified=reverified, as_of=as_of)
     )
-    return AuditItem.objects.filter(audit__in=audits).order_by().with_finding(reverified=reverified)
 
 
 def certification_eligibility(agreement: Agreement, facility: Facility) -> str:
@@ -191,36 +196,43 @@ def consolidated_many(agreements, audit_type: str = AuditType.FINAL) -> dict[int
     return {pk: compliance.report_from_counts(facilities[pk], actions[pk]) for pk in ids}
 
 
-def distribution_groups(audits, by: str | None = None, audit_type: str = AuditType.FINAL):
-    """``(agreement id, [group,] applicable, complying, facilities)`` rows for the latest
-    `audits` (a queryset), grouped in the database twice: items by audit, then audits by their
-    counts. The rows are few (the distinct count pairs) however many facilities there are;
-    `by` is an expression path from the audit item (e.g. "audit__facility__subdivision_id")."""
-    names = {"g_agreement": F("audit__agreement_id")}
-    if by:
-        names["g_key"] = F(by) if isinstance(by, str) else by
+def distribution_groups(
+    audits, groupings: dict, audit_type: str = AuditType.FINAL, as_of: dt.date | None = None
+) -> dict[str, list[tuple]]:
+    """For each grouping name, ``(key, correction threshold, applicable, complying,
+    facilities)`` rows over the latest `audits` (a queryset): the items are counted per audit
+    once, then the audits are counted by their counts, once per grouping, all in one query
+    (`core.sql.regroup_sets`). The rows are few (the distinct count pairs per key) however many
+    facilities there are. A grouping's value is an expression from the audit item (e.g.
+    F("audit__facility__company__size")), or None for all facilities together."""
+    keys = {f"g_{n}": value for n, value in enumerate(groupings.values()) if value is not None}
     per_audit = (
-        settled_items(audits, audit_type).annotate(**names).values("audit_id", *names).counts()
+        settled_items(audits, audit_type, as_of)
+        .annotate(g_threshold=F("audit__agreement__correction_above"), **keys)
+        .values("audit_id", "g_threshold", *keys)
+        .counts()
     )
-    return regroup(per_audit, [*names, "applicable", "complying"])
-
-
-def distribution_of(audits, by=None, audit_type: str = AuditType.FINAL) -> dict:
-    """`compliance.Distribution` of the facilities' latest audits, overall (key None) or by
-    `by`, each agreement's correction threshold applied to its own facilities."""
-    rows = distribution_groups(audits, by, audit_type)
-    thresholds = {
-        pk: Fraction(str(value))
-        for pk, value in Agreement.objects.filter(pk__in={row[0] for row in rows}).values_list(
-            "pk", "correction_above"
-        )
+    names = iter(keys)
+    sets = {name: (next(names) if value is not None else None) for name, value in groupings.items()}
+    rows = regroup_sets(per_audit, sets, ["g_threshold", "applicable", "complying"])
+    return {
+        name: [(key, Fraction(str(threshold)), a, c, n) for key, threshold, a, c, n in found]
+        for name, found in rows.items()
     }
-    groups = defaultdict(list)
-    for row in rows:
-        key = row[1] if by else None
-        applicable, complying, count = row[-3:]
-        groups[key].append((thresholds[row[0]], applicable, complying, count))
-    return {key: compliance.distribution(value) for key, value in groups.items()}
+
+
+def distributions(
+    audits, groupings: dict, audit_type: str = AuditType.FINAL, as_of: dt.date | None = None
+) -> dict[str, dict]:
+    """grouping name → key → `compliance.Distribution`, each agreement's correction threshold
+    applied to its own facilities (see `distribution_groups`)."""
+    result = {}
+    for name, rows in distribution_groups(audits, groupings, audit_type, as_of).items():
+        by_key = defaultdict(list)
+        for key, threshold, applicable, complying, count in rows:
+            by_key[key].append((threshold, applicable, complying, count))
+        result[name] = {key: compliance.distribution(g) for key, g in by_key.items()}
+    return result
 
 
 def certificate_states(certificates, *, today: dt.date) -> dict[int, compliance.CertificateState]:

@@ -437,10 +437,13 @@ class AuditQuerySet(models.QuerySet):
     def submitted(self):
         return self.filter(status=AuditStatus.SUBMITTED)
 
-    def latest_submitted(self, audit_type: str):
+    def latest_submitted(self, audit_type: str, as_of: dt.date | None = None):
         """Each facility's latest submitted audit of the type in each agreement (the latest
-        date; on the same date, the one recorded last), as one SQL query with NOT EXISTS."""
+        date; on the same date, the one recorded last), as one SQL query with NOT EXISTS;
+        with `as_of`, among the audits dated on or before it."""
+        dated = Q(audit_date__lte=as_of) if as_of else Q()
         later = Audit.objects.filter(
+            dated,
             agreement=models.OuterRef("agreement"),
             facility=models.OuterRef("facility"),
             audit_type=audit_type,
@@ -449,7 +452,7 @@ class AuditQuerySet(models.QuerySet):
             Q(audit_date__gt=models.OuterRef("audit_date"))
             | Q(audit_date=models.OuterRef("audit_date"), id__gt=models.OuterRef("id"))
         )
-        return self.filter(audit_type=audit_type, status=AuditStatus.SUBMITTED).filter(
+        return self.filter(dated, audit_type=audit_type, status=AuditStatus.SUBMITTED).filter(
             ~models.Exists(later)
         )
 
@@ -515,15 +518,17 @@ _COUNTS = {
 
 
 class AuditItemQuerySet(models.QuerySet):
-    def with_finding(self, *, reverified: bool = False):
+    def with_finding(self, *, reverified: bool = False, as_of: dt.date | None = None):
         """`finding` (DOES_NOT_APPLY, FAILS or COMPLIES): the item's own, or with `reverified`
         the finding of the latest validated re-verification of the same action, when there is
-        one (a correction audit replaces only the items it re-verifies)."""
+        one (a correction audit replaces only the items it re-verifies); with `as_of`, among
+        the re-verifications dated on or before it."""
         own = _finding()
         if not reverified:
             return self.annotate(finding=own)
         latest = (
             AuditItem.objects.filter(
+                Q(audit__audit_date__lte=as_of) if as_of else Q(),
                 audit__corrects=models.OuterRef("audit"),
                 audit__audit_type=AuditType.CORRECTION,
                 audit__status=AuditStatus.SUBMITTED,

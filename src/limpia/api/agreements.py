@@ -15,7 +15,7 @@ from limpia.access.rules import (
     consultations_visible_to,
     is_admin,
 )
-from limpia.agreements import figures, services
+from limpia.agreements import dashboard, figures, services
 from limpia.agreements.models import (
     Action,
     Adhesion,
@@ -30,6 +30,7 @@ from limpia.agreements.models import (
 )
 from limpia.api import agreement_serializers as s
 from limpia.api.permissions import object_for
+from limpia.core.dates import parse_as_of
 from limpia.core.errors import DomainError, NotAllowed
 from limpia.core.services import require_perm
 from limpia.core.signing import verify
@@ -73,6 +74,25 @@ class AgreementViewSet(viewsets.ReadOnlyModelViewSet):
         agreement = self.get_object()
         reports = {agreement.pk: figures.consolidated(agreement)}
         return Response(s.AgreementSerializer(agreement, context={"reports": reports}).data)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("as_of", str, description="YYYY-MM-DD, default today"),
+            OpenApiParameter("country", str, description="ISO 3166-1 alpha-2, default all"),
+        ],
+        responses=dict,
+    )
+    @action(detail=False)
+    def dashboard(self, request):
+        """The national APL dashboard: agreements by stage, companies and facilities adhered
+        and certified, the compliance distribution (exact mean as numerator/denominator), by
+        sector (ISIC division), region and size, and per year, on `as_of`."""
+        board = dashboard.national(
+            agreements_visible_to(request.user, Agreement.objects.all()),
+            as_of=parse_as_of(request.query_params.get("as_of")),
+            country=(request.query_params.get("country") or "").upper() or None,
+        )
+        return Response(dashboard.as_json(board))
 
     @extend_schema(request=s.StageChangeRequestSerializer, responses=s.AgreementSerializer)
     @action(detail=True, methods=["post"])

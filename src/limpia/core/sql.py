@@ -28,3 +28,35 @@ def regroup(queryset: QuerySet, columns: list[str], sums: tuple[str, ...] = ()) 
     with connection.cursor() as cursor:
         cursor.execute(grouped, params)
         return cursor.fetchall()
+
+
+def regroup_sets(
+    queryset: QuerySet, groupings: dict[str, str | None], columns: list[str]
+) -> dict[str, list[tuple]]:
+    """Several second groupings of one queryset, in one query that runs it once.
+
+    ``WITH inner AS MATERIALIZED (queryset) SELECT name, key, columns, COUNT(*) FROM inner
+    GROUP BY key, columns UNION ALL ...``: one row set per grouping name, each row
+    ``(key, *columns, count)``; a grouping whose key is None groups by ``columns`` only (its
+    key reads None). SQLite ≥ 3.35 and PostgreSQL ≥ 12 both keep a materialized CTE.
+    """
+    connection = connections[queryset.db]
+    quote = connection.ops.quote_name
+    sql, params = queryset.query.get_compiler(using=queryset.db).as_sql()
+    names = ", ".join(quote(column) for column in columns)
+    selects = []
+    for position, key in enumerate(groupings.values()):
+        key_sql = quote(key) if key else "NULL"
+        group_by = f"{key_sql}, {names}" if key else names
+        selects.append(
+            f"SELECT {position} AS grouping_, {key_sql} AS key_, {names}, COUNT(*) "
+            f"FROM inner_ GROUP BY {group_by}"
+        )
+    grouped = f"WITH inner_ AS MATERIALIZED ({sql}) " + " UNION ALL ".join(selects)
+    result: dict[str, list[tuple]] = {name: [] for name in groupings}
+    order = list(groupings)
+    with connection.cursor() as cursor:
+        cursor.execute(grouped, params)
+        for position, *row in cursor.fetchall():
+            result[order[position]].append(tuple(row))
+    return result

@@ -3,10 +3,12 @@
 from django.urls import path
 
 from limpia.web import agreement_views as views
+from limpia.web.dashboard_views import agreements_dashboard
 
 app_name = "agreements_web"
 urlpatterns = [
     path("agreements/", views.agreement_list, name="list"),
+    path("agreements/dashboard/", agreements_dashboard, name="dashboard"),
     path("agreements/<slug:slug>/", views.agreement_detail, name="detail"),
     path("agreements/<slug:slug>/compliance.svg", views.compliance_svg, name="compliance_chart"),
     path("certificates/", views.certificate_list, name="certificates"),

@@ -14,6 +14,7 @@ from fractions import Fraction
 
 import pytest
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -168,8 +169,12 @@ def test_the_sql_report_equals_the_pure_one(apl, aurora, company, plan):
         settings_ = figures.settings_of(apl)
         for facility_id, outcome in eligibility.items():
             assert outcome == slow_eligibility(written[codes[facility_id]], settings_)
-        groups = figures.distribution_groups(figures.latest_audits([apl.pk], "final"))
-        got = compliance.distribution((settings_.correction_above, *g[1:]) for g in groups)
+        latest = figures.latest_audits([apl.pk], "final")
+        found = figures.distributions(latest, {"all": None, "facility": F("audit__facility__code")})
+        for line in expected.facilities:
+            one = found["facility"].get(line.facility_code) or compliance.distribution([])
+            assert one.mean == line.compliance
+        got = found["all"].get(None) or compliance.distribution([])
         assert got.mean == expected.compliance
         assert got.facilities == len(expected.facilities)
         assert got.full == sum(1 for line in expected.facilities if line.compliance == 1)

@@ -1,0 +1,299 @@
+"""The national APL dashboard: the programme's figures on a date, computed in the database.
+
+Agreements by stage, companies and facilities adhered and certified, the compliance of the
+audited facilities (a distribution and an exact mean), each by sector (ISIC division), region
+(the facility's first-level subdivision) and company size, and the programme over time (per
+year). Every figure is a GROUP BY; the number of queries does not depend on the number of
+agreements, facilities or audit items (docs/architecture.md, "How reads are computed").
+
+`as_of` reads the programme as it stood at the end of that day: adhesions made and not yet
+withdrawn, certificates issued, in force and not revoked, each facility's latest final audit
+dated on or before it, re-verifications likewise; an agreement's stage is the last stage it
+entered by then (agreements whose history records no stage change count in their current
+stage, from their signing date; those signed later, or whose history starts later, are left
+out).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce, ExtractYear, Substr
+
+from limpia import compliance
+from limpia.agreements import figures, lifecycle
+from limpia.agreements.models import (
+    Adhesion,
+    AuditType,
+    Certificate,
+    Size,
+    Stage,
+    StageChange,
+)
+from limpia.core.models import Sector, Subdivision
+
+DIMENSIONS = ("sector", "region", "size")
+UNKNOWN = ""  # the group of facilities without a sector or a subdivision
+
+
+@dataclass(frozen=True)
+class Group:
+    key: str
+    label: str
+    companies_adhered: int = 0
+    facilities_adhered: int = 0
+    facilities_certified: int = 0
+    compliance: compliance.Distribution | None = None
+
+
+@dataclass(frozen=True)
+class Year:
+    year: int
+    agreements_signed: int = 0
+    facilities_adhered: int = 0
+    certificates_issued: int = 0
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    as_of: dt.date
+    country: str | None
+    agreements: int
+    by_stage: tuple[tuple[str, str, int], ...]  # (stage, label, agreements)
+    companies_adhered: int
+    facilities_adhered: int
+    companies_certified: int
+    facilities_certified: int
+    compliance: compliance.Distribution
+    by: dict[str, tuple[Group, ...]] = field(default_factory=dict)
+    years: tuple[Year, ...] = ()
+
+
+def _end_of(day: dt.date) -> dt.datetime:
+    from django.utils import timezone
+
+    return timezone.make_aware(dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min))
+
+
+def _stages(agreements, as_of: dt.date) -> dict[str, int]:
+    """Agreements per stage at the end of `as_of` (see the module's docstring)."""
+    last = (
+        StageChange.objects.filter(agreement=OuterRef("pk"), changed_at__lt=_end_of(as_of))
+        .order_by("-changed_at", "-id")
+        .values("to_stage")[:1]
+    )
+    rows = (
+        agreements.annotate(recorded=Exists(StageChange.objects.filter(agreement=OuterRef("pk"))))
+        .filter(Q(recorded=True) | Q(signing_date__isnull=True) | Q(signing_date__lte=as_of))
+        .annotate(stage_then=Subquery(last))
+        .values("stage_then", "stage", "recorded")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    counts: dict[str, int] = defaultdict(int)
+    for row in rows:
+        stage = row["stage_then"] if row["recorded"] else row["stage"]
+        if stage:
+            counts[stage] += row["n"]
+    return counts
+
+
+def _key(dimension: str, path: str):
+    """The group of a facility reached by `path` ("facility" from an adhesion)."""
+    if dimension == "sector":  # the ISIC division: the first two digits of the class
+        return Coalesce(Substr(f"{path}__company__sector__code", 1, 2), Value(UNKNOWN))
+    if dimension == "region":  # the first-level subdivision
+        return Coalesce(
+            f"{path}__subdivision__parent_id", f"{path}__subdivision_id", Value(UNKNOWN)
+        )
+    return F(f"{path}__company__size")
+
+
+def _labels(keys: dict[str, set]) -> dict[str, dict[str, str]]:
+    sectors = {s.code: str(s) for s in Sector.objects.filter(code__in=keys["sector"])}
+    regions = {s.code: s.name for s in Subdivision.objects.filter(code__in=keys["region"])}
+    sizes = {value: str(label) for value, label in Size.choices}
+    return {"sector": sectors, "region": regions, "size": sizes}
+
+
+def national(agreements, *, as_of: dt.date, country: str | None = None) -> Dashboard:
+    """The dashboard of `agreements` (a queryset: those the reader may see) on `as_of`."""
+    if country:
+        agreements = agreements.filter(country_id=country)
+    ids = agreements.order_by().values("pk")
+    adhesions = Adhesion.objects.filter(agreement__in=ids, adhered_on__lte=as_of).filter(
+        Q(withdrawn_on__isnull=True) | Q(withdrawn_on__gt=as_of)
+    )
+    certificates = Certificate.objects.filter(
+        agreement__in=ids, issued_on__lte=as_of, valid_until__gte=as_of
+    ).filter(Q(revoked_on__isnull=True) | Q(revoked_on__gt=as_of))
+    adhered = adhesions.aggregate(
+        companies=Count("facility__company", distinct=True),
+        facilities=Count("facility", distinct=True),
+    )
+    certified = certificates.aggregate(
+        companies=Count("facility__company", distinct=True),
+        facilities=Count("facility", distinct=True),
+    )
+    audits = figures.latest_audits(ids, AuditType.FINAL, as_of)
+    found = figures.distributions(
+        audits,
+        {"all": None, **{d: _key(d, "audit__facility") for d in DIMENSIONS}},
+        as_of=as_of,
+    )
+    by_adhesion = {
+        d: {
+            row["key"]: row
+            for row in adhesions.annotate(key=_key(d, "facility"))
+            .values("key")
+            .annotate(
+                companies=Count("facility__company", distinct=True),
+                facilities=Count("facility", distinct=True),
+            )
+            .order_by()
+        }
+        for d in DIMENSIONS
+    }
+    by_certificate = {
+        d: dict(
+            certificates.annotate(key=_key(d, "facility"))
+            .values("key")
+            .annotate(facilities=Count("facility", distinct=True))
+            .order_by()
+            .values_list("key", "facilities")
+        )
+        for d in DIMENSIONS
+    }
+    keys = {d: set(by_adhesion[d]) | set(by_certificate[d]) | set(found[d]) for d in DIMENSIONS}
+    labels = _labels(keys)
+    by = {}
+    for d in DIMENSIONS:
+        groups = [
+            Group(
+                key=key,
+                label=labels[d].get(key, key) if key != UNKNOWN else "",
+                companies_adhered=by_adhesion[d].get(key, {}).get("companies", 0),
+                facilities_adhered=by_adhesion[d].get(key, {}).get("facilities", 0),
+                facilities_certified=by_certificate[d].get(key, 0),
+                compliance=found[d].get(key),
+            )
+            for key in keys[d]
+        ]
+        groups.sort(key=lambda g: (-g.facilities_adhered, g.key == UNKNOWN, g.key))
+        by[d] = tuple(groups)
+    stages = _stages(agreements, as_of)
+    return Dashboard(
+        as_of=as_of,
+        country=country,
+        agreements=sum(stages.values()),
+        by_stage=tuple(
+            (stage, str(Stage(stage).label), stages.get(stage, 0))
+            for stage in [*lifecycle.ORDER, Stage.CANCELLED]
+        ),
+        companies_adhered=adhered["companies"],
+        facilities_adhered=adhered["facilities"],
+        companies_certified=certified["companies"],
+        facilities_certified=certified["facilities"],
+        compliance=found["all"].get(None) or compliance.distribution([]),
+        by=by,
+        years=_years(agreements, as_of),
+    )
+
+
+def _years(agreements, as_of: dt.date) -> tuple[Year, ...]:
+    """Per year up to `as_of`: agreements signed, facilities adhered, certificates issued."""
+
+    def per_year(queryset, date_field):
+        return dict(
+            queryset.filter(**{f"{date_field}__lte": as_of})
+            .annotate(year=ExtractYear(date_field))
+            .values("year")
+            .annotate(n=Count("pk"))
+            .order_by()
+            .values_list("year", "n")
+        )
+
+    signed = per_year(agreements.exclude(signing_date__isnull=True), "signing_date")
+    # a withdrawn adhesion still entered the programme in its year
+    entered = per_year(
+        Adhesion.objects.filter(agreement__in=agreements.order_by().values("pk")), "adhered_on"
+    )
+    issued = per_year(
+        Certificate.objects.filter(agreement__in=agreements.order_by().values("pk")),
+        "issued_on",
+    )
+    years = sorted(set(signed) | set(entered) | set(issued))
+    return tuple(Year(y, signed.get(y, 0), entered.get(y, 0), issued.get(y, 0)) for y in years)
+
+
+def _exact(value) -> dict | None:
+    """A fraction as JSON: rounded for reading, numerator and denominator for checking."""
+    if value is None:
+        return None
+    return {
+        "value": round(float(value), 6),
+        "numerator": value.numerator,
+        "denominator": value.denominator,
+    }
+
+
+def _distribution_json(d: compliance.Distribution | None) -> dict:
+    d = d or compliance.distribution([])
+    return {
+        "facilities": d.facilities,
+        "full": d.full,
+        "correction": d.correction,
+        "below": d.below,
+        "not_assessable": d.not_assessable,
+        "mean": _exact(d.mean),
+    }
+
+
+def as_json(board: Dashboard) -> dict:
+    """The dashboard as the API answers it (docs/api.md)."""
+    return {
+        "as_of": board.as_of.isoformat(),
+        "country": board.country,
+        "agreements": {
+            "total": board.agreements,
+            "by_stage": [
+                {"stage": stage, "label": label, "agreements": n}
+                for stage, label, n in board.by_stage
+            ],
+        },
+        "adhered": {
+            "companies": board.companies_adhered,
+            "facilities": board.facilities_adhered,
+        },
+        "certified": {
+            "companies": board.companies_certified,
+            "facilities": board.facilities_certified,
+        },
+        "compliance": _distribution_json(board.compliance),
+        **{
+            f"by_{dimension}": [
+                {
+                    "key": g.key,
+                    "label": g.label,
+                    "companies_adhered": g.companies_adhered,
+                    "facilities_adhered": g.facilities_adhered,
+                    "facilities_certified": g.facilities_certified,
+                    "compliance": _distribution_json(g.compliance),
+                }
+                for g in groups
+            ]
+            for dimension, groups in board.by.items()
+        },
+        "by_year": [
+            {
+                "year": y.year,
+                "agreements_signed": y.agreements_signed,
+                "facilities_adhered": y.facilities_adhered,
+                "certificates_issued": y.certificates_issued,
+            }
+            for y in board.years
+        ],
+    }

@@ -1,0 +1,114 @@
+"""The national APL dashboard, through the API and the page, as a visitor and as staff."""
+
+import datetime as dt
+from fractions import Fraction
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from limpia.agreements.models import Adhesion, Agreement, Facility
+from limpia.agreements.tests.helpers import adhere, run_audit, set_stage
+
+URL = "/api/v1/agreements/dashboard/"
+# A1 and A2 belong to Lácteos del Sur (pequeña, Los Lagos), B1 to Gran Lechera (grande, Biobío).
+FINDINGS = {
+    "A1": {"1.1": True, "1.2": False, "2.1": True},  # 2/3: at or below 3/4
+    "A2": {"1.1": True, "1.2": None, "2.1": True},  # 2/2: full
+    "B1": {"1.1": True, "1.2": True, "2.1": True, "2.2": False},  # 3/4: not above 3/4
+}
+AUDITED = dt.date(2025, 11, 3)
+
+
+@pytest.fixture
+def audited(apl, facilities, cora, aurora):
+    adhere(apl, *facilities.values())
+    set_stage(apl, "final_evaluation")
+    for code, findings in FINDINGS.items():
+        run_audit(cora, apl, facilities[code], aurora, findings, audit_date=AUDITED)
+    return apl
+
+
+def test_it_counts_the_programme_on_a_date(api, audited):
+    board = api().get(URL, {"as_of": "2025-12-31"}).json()
+    assert board["agreements"]["total"] == 1
+    assert [s for s in board["agreements"]["by_stage"] if s["agreements"]] == [
+        {"stage": "final_evaluation", "label": "Evaluación final", "agreements": 1}
+    ]
+    assert board["adhered"] == {"companies": 2, "facilities": 3}
+    assert board["certified"] == {"companies": 0, "facilities": 0}
+    mean = Fraction(2, 3) + 1 + Fraction(3, 4)
+    assert board["compliance"] == {
+        "facilities": 3,
+        "full": 1,
+        "correction": 0,
+        "below": 2,
+        "not_assessable": 0,
+        "mean": {
+            "value": round(float(mean / 3), 6),
+            "numerator": (mean / 3).numerator,
+            "denominator": (mean / 3).denominator,
+        },
+    }
+    by_size = {g["key"]: g for g in board["by_size"]}
+    assert by_size["pequeña"]["facilities_adhered"] == 2
+    assert by_size["pequeña"]["compliance"]["mean"]["numerator"] == 5  # (2/3 + 1) / 2 = 5/6
+    assert by_size["grande"]["compliance"]["below"] == 1
+    by_region = {g["key"]: g["facilities_adhered"] for g in board["by_region"]}
+    assert by_region == {"CL-LL": 2, "CL-BI": 1}
+    assert [y["year"] for y in board["by_year"]] == [2024]  # the adhesions
+
+
+def test_it_reads_the_past_as_it_was(api, audited, facilities):
+    # before the audits: adhered, nothing audited yet
+    board = api().get(URL, {"as_of": "2025-01-31"}).json()
+    assert board["adhered"]["facilities"] == 3
+    assert board["compliance"]["facilities"] == 0
+    assert board["compliance"]["mean"] is None
+    # a withdrawal counts from its date on
+    Adhesion.objects.filter(facility=facilities["B1"]).update(withdrawn_on=dt.date(2025, 6, 1))
+    assert api().get(URL, {"as_of": "2025-05-31"}).json()["adhered"]["facilities"] == 3
+    assert api().get(URL, {"as_of": "2025-06-01"}).json()["adhered"]["facilities"] == 2
+    # before the adhesions: nothing
+    assert api().get(URL, {"as_of": "2023-01-01"}).json()["adhered"]["facilities"] == 0
+
+
+def test_it_names_a_bad_date(api):
+    response = api().get(URL, {"as_of": "31/12/2025"})
+    assert response.status_code == 400
+    assert "as_of" in response.content.decode()
+
+
+def test_the_public_does_not_see_agreements_in_negotiation(api, audited, cora):
+    Agreement.objects.filter(pk=audited.pk).update(stage="negotiation")
+    assert api().get(URL).json()["adhered"]["facilities"] == 0
+    assert api(cora).get(URL).json()["adhered"]["facilities"] == 3
+
+
+def test_it_runs_a_fixed_number_of_queries(api, audited, apl, lacteos, cora, aurora):
+    client = api()
+    with CaptureQueriesContext(connection) as before:
+        client.get(URL, {"as_of": "2025-12-31"})
+    for n in range(5):
+        facility = Facility.objects.create(
+            company=lacteos, code=f"X{n}", name=f"X{n}", subdivision_id="CL-RM"
+        )
+        Adhesion.objects.create(agreement=apl, facility=facility, adhered_on=dt.date(2024, 2, 1))
+        run_audit(cora, apl, facility, aurora, FINDINGS["A1"], audit_date=AUDITED)
+    with CaptureQueriesContext(connection) as after:
+        board = client.get(URL, {"as_of": "2025-12-31"}).json()
+    assert board["compliance"]["facilities"] == 8
+    assert len(before) == len(after) <= 20
+
+
+def test_the_page_shows_the_figures(client, audited):
+    response = client.get("/agreements/dashboard/", {"as_of": "2025-12-31"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'data-figure="companies_adhered">2<' in html
+    assert 'data-band="full"' in html
+    assert "Los Lagos" in html
+    # a bad date is named on the page, the figures fall back to today
+    response = client.get("/agreements/dashboard/", {"as_of": "tomorrow"})
+    assert response.status_code == 200
+    assert "invalid-feedback" in response.content.decode()
