@@ -236,15 +236,20 @@ def concurrency(target: Target, args) -> dict:
         _wait_for(host + "/bench/agreements.json", 120)
         for label, path in CONCURRENCY:
             prefix = target.directory / ("locust-" + re.sub(r"\W+", "-", path).strip("-"))
-            subprocess.run(
-                [sys.executable, "-m", "locust", "-f", str(HERE / "locustfile.py"),
-                 "--headless", "-u", str(args.users), "-r", str(args.users),
-                 "-t", f"{args.locust_seconds}s", "--host", host, "--csv", str(prefix),
-                 "--only-summary", "--loglevel", "WARNING", "--stop-timeout", "30"],
-                env={**target.env, "BENCH_PATH": path},
-                check=False,
-                stdout=subprocess.DEVNULL,
-            )  # fmt: skip
+            command = [
+                sys.executable, "-m", "locust", "-f", str(HERE / "locustfile.py"),
+                "--headless", "-u", str(args.users), "-r", str(args.users),
+                "-t", f"{args.locust_seconds}s", "--host", host, "--csv", str(prefix),
+                "--only-summary", "--loglevel", "WARNING", "--stop-timeout", "30",
+            ]  # fmt: skip
+            with open(f"{prefix}.log", "w") as locust_log:
+                subprocess.run(
+                    command,
+                    env={**target.env, "BENCH_PATH": path},
+                    check=False,
+                    stdout=locust_log,
+                    stderr=subprocess.STDOUT,
+                )
             endpoints.append({"label": label, "path": path, **_locust_stats(prefix)})
         peak = _hwm_mb(server.pid)
     finally:
