@@ -36,6 +36,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from limpia.agreements import lifecycle
 from limpia.agreements.models import (
@@ -80,6 +81,7 @@ from limpia.exchange.tabular import (
 from limpia.registry.models import Expert, Relation
 
 REASON = "workbook import"
+BATCH = 2000  # rows written per statement
 
 SHEETS = (
     "agreement",
@@ -1702,6 +1704,35 @@ def _save(instance, user, fields=None) -> None:
     save_attributed(instance, acting_user=user, update_fields=fields, reason=REASON)
 
 
+def _create(model, objects: list, user) -> list:
+    """Insert `objects` and their history rows (user, reason and channel as a save would record)
+    in a number of statements that does not grow with the rows (BATCH rows per statement)."""
+    for start in range(0, len(objects), BATCH):
+        bulk_create_with_history(
+            objects[start : start + BATCH],
+            model,
+            batch_size=BATCH,
+            default_user=user,
+            default_change_reason=REASON,
+        )
+    return objects
+
+
+def _update(model, objects: list, fields, user) -> None:
+    """Update `fields` of `objects` and record a history row for each, in bulk."""
+    if not objects:
+        return
+    for start in range(0, len(objects), BATCH):
+        bulk_update_with_history(
+            objects[start : start + BATCH],
+            model,
+            sorted(set(fields)),
+            batch_size=BATCH,
+            default_user=user,
+            default_change_reason=REASON,
+        )
+
+
 def _write(work: _Work, parsed: ParsedAgreement, state: AgreementState, user) -> None:
     now = timezone.now()
     meter = current_meter()
@@ -1709,43 +1740,58 @@ def _write(work: _Work, parsed: ParsedAgreement, state: AgreementState, user) ->
     meter.phase("writing", 1 + len(work.goals) + len(work.actions) + items + 1)
     agreement = _write_agreement(work, parsed, state, user, now)
     # Signatories (organizations created first)
-    organizations = {}
-    for key, (name, kind) in work.new_organizations.items():
-        org = Organization(key=key, name=name[:300], kind=kind, country=agreement.country)
-        _save(org, user)
-        organizations[key] = org
+    organizations = {
+        key: Organization(key=key, name=name[:300], kind=kind, country=agreement.country)
+        for key, (name, kind) in work.new_organizations.items()
+    }
+    _create(Organization, list(organizations.values()), user)
     wanted = {key for key, _role in work.signatories} - set(organizations)
-    for org in Organization.objects.filter(key__in=wanted):
-        organizations[org.key] = org
-    for key, role in work.signatories:
-        Signatory.objects.create(agreement=agreement, organization=organizations[key], role=role)
+    if wanted:
+        for org in Organization.objects.filter(key__in=wanted):
+            organizations[org.key] = org
+    Signatory.objects.bulk_create(
+        [
+            Signatory(agreement=agreement, organization=organizations[key], role=role)
+            for key, role in work.signatories
+        ]
+    )
     # Goals and actions
     goals = dict(state.goals)
+    new, changed, fields = [], [], set()
     for goal, values, changes in work.goals:
         existing = goals.get(goal["code"])
         if existing is None:
-            goals[goal["code"]] = Goal.objects.create(
-                agreement=agreement, code=goal["code"], **values
-            )
+            goals[goal["code"]] = Goal(agreement=agreement, code=goal["code"], **values)
+            new.append(goals[goal["code"]])
         elif changes:
             for c in changes:
                 setattr(existing, c, values[c])
-            existing.save(update_fields=changes)
+            changed.append(existing)
+            fields.update(changes)
+    Goal.objects.bulk_create(new, batch_size=BATCH)
+    if changed:
+        Goal.objects.bulk_update(changed, sorted(fields), batch_size=BATCH)
     actions = dict(state.actions)
+    new, changed, fields = [], [], set()
     for action, values, changes in work.actions:
-        fields = {k: v for k, v in values.items() if k != "goal"}
+        attributes = {k: v for k, v in values.items() if k != "goal"}
         existing = actions.get(action["code"])
         if existing is None:
-            actions[action["code"]] = Action.objects.create(
-                goal=goals[values["goal"]], code=action["code"], **fields
+            actions[action["code"]] = Action(
+                goal=goals[values["goal"]], code=action["code"], **attributes
             )
+            new.append(actions[action["code"]])
         elif changes:
             for c in changes:
                 if c == "goal":
                     existing.goal = goals[values["goal"]]
                 else:
-                    setattr(existing, c, fields[c])
-            existing.save(update_fields=changes)
+                    setattr(existing, c, attributes[c])
+            changed.append(existing)
+            fields.update(changes)
+    Action.objects.bulk_create(new, batch_size=BATCH)
+    if changed:
+        Action.objects.bulk_update(changed, sorted(fields), batch_size=BATCH)
     meter.advance(1 + len(work.goals) + len(work.actions))
     experts = _write_experts(work, state, agreement, user)
     facilities = _write_facilities(work, state, agreement, user)
@@ -1816,71 +1862,84 @@ def _write_experts(work, state, agreement, user) -> dict[str, Expert]:
 
 def _write_facilities(work, state, agreement, user) -> dict[str, Facility]:
     country = agreement.country
-    companies = {
-        c.tax_id: c for c in Company.objects.filter(country=country, tax_id__in=work.companies)
-    }
+    companies = {}
+    if work.companies:
+        companies = {
+            c.tax_id: c for c in Company.objects.filter(country=country, tax_id__in=work.companies)
+        }
+    new, changed, fields = [], [], set()
     for tax_id, (values, changes) in work.companies.items():
         company = companies.get(tax_id)
         if company is None:
             company = Company(country=country, tax_id=tax_id, **values)
-            _save(company, user)
             companies[tax_id] = company
+            new.append(company)
         elif changes:
             for c in changes:
                 setattr(company, c, values[c])
-            _save(company, user, changes)
+            changed.append(company)
+            fields.update(changes)
+    _create(Company, new, user)
+    _update(Company, changed, fields, user)
     facilities = dict(state.facilities)
+    new, changed, fields = [], [], set()
     for facility, values, changes in work.facilities:
         code = facility["facility_code"]
         existing = facilities.get(code)
-        fields = dict(values)
-        if "subdivision" in fields:
-            fields["subdivision_id"] = fields.pop("subdivision")
+        attributes = dict(values)
+        if "subdivision" in attributes:
+            attributes["subdivision_id"] = attributes.pop("subdivision")
         if existing is None:
-            existing = Facility(company=companies[facility["tax_id"]], code=code, **fields)
-            _save(existing, user)
+            existing = Facility(company=companies[facility["tax_id"]], code=code, **attributes)
             facilities[code] = existing
+            new.append(existing)
         elif changes:
-            for attr, value in fields.items():
+            for attr, value in attributes.items():
                 setattr(existing, attr, value)
-            _save(existing, user, list(fields))
+            changed.append(existing)
+            fields.update(attributes)
+    _create(Facility, new, user)
+    _update(Facility, changed, fields, user)
+    new, changed = [], []
     for facility, values, changes in work.adhesions:
         code = facility["facility_code"]
         adhesion = state.adhesions.get(code)
         if adhesion is None:
-            adhesion = Adhesion(
-                agreement=agreement,
-                facility=facilities[code],
-                adhered_on=values["adhered_on"],
-                exception_reason=(
-                    "Fuera del periodo de adhesión (importado desde un libro de cálculo)"
-                    if facility.get("_exception")
-                    else ""
-                ),
-                recorded_by=user,
+            new.append(
+                Adhesion(
+                    agreement=agreement,
+                    facility=facilities[code],
+                    adhered_on=values["adhered_on"],
+                    exception_reason=(
+                        "Fuera del periodo de adhesión (importado desde un libro de cálculo)"
+                        if facility.get("_exception")
+                        else ""
+                    ),
+                    recorded_by=user,
+                )
             )
-            _save(adhesion, user)
         elif changes:
             adhesion.adhered_on = values["adhered_on"]
-            _save(adhesion, user, ["adhered_on"])
+            changed.append(adhesion)
+    _create(Adhesion, new, user)
+    _update(Adhesion, changed, ["adhered_on"], user)
     return facilities
 
 
 def _write_audits(work, state, agreement, actions, experts, facilities, user, now) -> None:
-    from limpia.agreements.figures import audit_outcome
-
+    """The audits in bulk: those that correct nothing new first, then the corrections of the
+    final audits just created; then their items; then the correction deadline of every final
+    audit written whose outcome is a correction period (one read of their items)."""
     order = {"intermediate": 0, "final": 1, "correction": 2, "maintenance": 3}
     meter = current_meter()
     audits = dict(state.audits)
-    for plan in sorted(work.audits, key=lambda p: (p["key"][2], order[p["key"][1]])):
-        facility_code, audit_type, day = plan["key"]
+    plans = sorted(work.audits, key=lambda p: (p["key"][2], order[p["key"][1]]))
+    pending, changed_auditor = [], []
+    for plan in plans:
         audit = plan["existing"]
         expert = experts[plan["auditor_id"]]
-        created = audit is None
-        if created:
-            corrects = None
-            if isinstance(plan["corrects"], tuple):
-                corrects = audits[plan["corrects"]]
+        if audit is None:
+            facility_code, audit_type, day = plan["key"]
             audit = Audit(
                 agreement=agreement,
                 facility=facilities[facility_code],
@@ -1889,32 +1948,81 @@ def _write_audits(work, state, agreement, actions, experts, facilities, user, no
                 audit_date=day,
                 status=AuditStatus.SUBMITTED,
                 submitted_at=now,
-                corrects=corrects,
             )
-            _save(audit, user)
             audits[plan["key"]] = audit
+            pending.append((plan, audit))
         elif plan["changed"]:
             audit.auditor = expert
-            _save(audit, user, ["auditor"])
-        changed = created or plan["changed"]
+            changed_auditor.append(audit)
+        plan["audit"] = audit
+    while pending:  # rounds: an audit is written once the final audit it corrects has an id
+        ready, waiting = [], []
+        for plan, audit in pending:
+            target = audits[plan["corrects"]] if isinstance(plan["corrects"], tuple) else None
+            if target is not None and target.pk is None:
+                waiting.append((plan, audit))
+                continue
+            audit.corrects = target
+            ready.append(audit)
+        if not ready:  # cannot happen: corrections correct final audits, never corrections
+            raise DomainError("An audit corrects an audit that cannot be written.")
+        _create(Audit, ready, user)
+        pending = waiting
+    _update(Audit, changed_auditor, ["auditor"], user)
+    new, changed, fields = [], [], {"version"}
+    outcome_due = []
+    for plan in plans:
+        audit = plan["audit"]
+        written = plan["existing"] is None or plan["changed"]
         meter.advance(len(plan["items"]))
         for item, values, changes, current in plan["items"]:
             if current is None:
-                new = AuditItem(audit=audit, action=actions[item["action_code"]], **values)
-                _save(new, user)
-                changed = True
+                new.append(AuditItem(audit=audit, action=actions[item["action_code"]], **values))
+                written = True
             elif changes:
                 for c in changes:
                     if c in values:
                         setattr(current, c, values[c])
+                        fields.add(c)
                 current.version += 1
-                _save(current, user, [c for c in changes if c in values] + ["version"])
-                changed = True
-        if (
-            changed
-            and audit_type == "final"
-            and audit.correction_deadline is None
-            and audit_outcome(audit) == "correction"
-        ):
-            audit.correction_deadline = day + dt.timedelta(days=agreement.correction_days)
-            _save(audit, user, ["correction_deadline"])
+                changed.append(current)
+                written = True
+        if written and plan["key"][1] == "final" and audit.correction_deadline is None:
+            outcome_due.append(audit)
+    _create(AuditItem, new, user)
+    _update(AuditItem, changed, fields, user)
+    _write_correction_deadlines(agreement, outcome_due, user)
+
+
+def _write_correction_deadlines(agreement, audits: list[Audit], user) -> None:
+    """A final audit whose compliance earns a correction period gets its deadline."""
+    from limpia import compliance
+    from limpia.agreements.figures import settings_of
+
+    if not audits:
+        return
+    settings = settings_of(agreement)
+    items: dict[int, list] = defaultdict(list)
+    for start in range(0, len(audits), BATCH):
+        ids = [a.pk for a in audits[start : start + BATCH]]
+        rows = AuditItem.objects.filter(audit_id__in=ids).values_list(
+            "audit_id", "action__code", "action__goal__code", "applies", "complies"
+        )
+        for audit_id, action_code, goal_code, applies, complies in rows:
+            items[audit_id].append(
+                compliance.AuditItem(
+                    action_code=action_code,
+                    goal_code=goal_code,
+                    applies=applies,
+                    complies=complies if applies else None,
+                )
+            )
+    due = []
+    for audit in audits:
+        share = compliance.facility_compliance(items[audit.pk])
+        if compliance.final_audit_outcome(share, settings) == "correction":
+            audit.correction_deadline = audit.audit_date + dt.timedelta(
+                days=agreement.correction_days
+            )
+            due.append(audit)
+    _update(Audit, due, ["correction_deadline"], user)
