@@ -178,7 +178,7 @@ def national(agreements, *, as_of: dt.date, country: str | None = None) -> Dashb
                 companies_adhered=by_adhesion[d].get(key, {}).get("companies", 0),
                 facilities_adhered=by_adhesion[d].get(key, {}).get("facilities", 0),
                 facilities_certified=by_certificate[d].get(key, 0),
-                compliance=found[d].get(key),
+                compliance=found[d].get(key) or compliance.distribution([]),
             )
             for key in keys[d]
         ]

@@ -101,13 +101,19 @@ def test_it_runs_a_fixed_number_of_queries(api, audited, apl, lacteos, cora, aur
     assert len(before) == len(after) <= 20
 
 
-def test_the_page_shows_the_figures(client, audited):
+def test_the_page_shows_the_figures(client, audited, apl, lacteos):
+    # a facility adhered in a region where nothing is audited yet: "not assessable" there
+    facility = Facility.objects.create(
+        company=lacteos, code="Z1", name="Planta Arica", subdivision_id="CL-AP"
+    )
+    Adhesion.objects.create(agreement=apl, facility=facility, adhered_on=dt.date(2024, 2, 1))
     response = client.get("/agreements/dashboard/", {"as_of": "2025-12-31"})
     assert response.status_code == 200
     html = response.content.decode()
     assert 'data-figure="companies_adhered">2<' in html
     assert 'data-band="full"' in html
     assert "Los Lagos" in html
+    assert 'data-key="CL-AP"' in html
     # a bad date is named on the page, the figures fall back to today
     response = client.get("/agreements/dashboard/", {"as_of": "tomorrow"})
     assert response.status_code == 200
