@@ -45,16 +45,31 @@ class AgreementQuerySet(models.QuerySet):
 
     def with_facility_counts(self, today: dt.date):
         """`adhered_facilities` (not withdrawn) and `certified_facilities`: certificates not
-        revoked and not expired on `today` (a suspended one still counts: it can be restored)."""
-        in_force = Q(certificates__valid_until__gte=today) & (
-            Q(certificates__revoked_on__isnull=True) | Q(certificates__revoked_on__gt=today)
+        revoked and not expired on `today` (a suspended one still counts: it can be restored).
+
+        Each is a correlated COUNT subquery: joining adhesions and certificates in one GROUP BY
+        would count their product (millions of rows for a large agreement)."""
+        in_force = Q(valid_until__gte=today) & (
+            Q(revoked_on__isnull=True) | Q(revoked_on__gt=today)
         )
         return self.annotate(
-            adhered_facilities=models.Count(
-                "adhesions", filter=Q(adhesions__withdrawn_on__isnull=True), distinct=True
+            adhered_facilities=_count(
+                Adhesion.objects.filter(withdrawn_on__isnull=True), "facility_id"
             ),
-            certified_facilities=models.Count("certificates", filter=in_force, distinct=True),
+            certified_facilities=_count(Certificate.objects.filter(in_force), "facility_id"),
         )
+
+
+def _count(queryset, column: str):
+    """COUNT(DISTINCT column) of the agreement's rows in `queryset`, as a subquery."""
+    counted = (
+        queryset.filter(agreement=models.OuterRef("pk"))
+        .order_by()
+        .values("agreement")
+        .annotate(n=models.Count(column, distinct=True))
+        .values("n")
+    )
+    return Coalesce(models.Subquery(counted, output_field=models.IntegerField()), 0)
 
 
 def add_months(day: dt.date, months: int) -> dt.date:

@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -41,6 +41,7 @@ from limpia.reports.compliance_charts import compliance_chart
 from limpia.web.templatetags.limpia_agreements import share, tax_id, tax_id_label
 
 CERTIFICATES_PER_PAGE = 100
+AGREEMENTS_PER_PAGE = 50
 
 
 def _agreements(user):
@@ -60,8 +61,14 @@ def _territory(agreement) -> str:
 
 
 def agreement_list(request):
-    agreements = list(_agreements(request.user))
-    reports = figures.consolidated_many(agreements)
+    """A page of agreements (AGREEMENTS_PER_PAGE), searched by code or name with `q`; the
+    compliance figures are computed for that page only."""
+    agreements = _agreements(request.user)
+    search = request.GET.get("q", "").strip()[:100]
+    if search:
+        agreements = agreements.filter(Q(code__icontains=search) | Q(name__icontains=search))
+    page = Paginator(agreements, AGREEMENTS_PER_PAGE).get_page(request.GET.get("page"))
+    reports = figures.consolidated_many(page.object_list)
     rows = [
         {
             "agreement": a,
@@ -69,9 +76,18 @@ def agreement_list(request):
             "compliance": reports[a.pk].compliance,
             "audited": len(reports[a.pk].facilities),
         }
-        for a in agreements
+        for a in page.object_list
     ]
-    return render(request, "web/agreements/list.html", {"rows": rows})
+    return render(
+        request,
+        "web/agreements/list.html",
+        {
+            "rows": rows,
+            "page": page,
+            "search": search,
+            "query": f"{urlencode({'q': search})}&" if search else "",
+        },
+    )
 
 
 def stage_timeline(agreement: Agreement, changes: list[StageChange]) -> list[dict]:

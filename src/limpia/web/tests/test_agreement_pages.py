@@ -247,9 +247,9 @@ def make_listed_agreement(n, auditor):
 @pytest.mark.parametrize(
     ("url", "expected", "shown_text"),
     [
-        # agreements, sectors, subdivisions; consolidated_many: the audited facilities, any
-        # re-verification to merge, the counts per facility and goal, the counts per action
-        ("/agreements/", 7, "APL-3"),
+        # count, a page of agreements, sectors, subdivisions; consolidated_many: the audited
+        # facilities, any re-verification to merge, counts per facility and goal, per action
+        ("/agreements/", 8, "APL-3"),
         # count, certificates, the counts of their maintenance audits (certificate_states)
         ("/certificates/", 3, "APL-3-F3"),
         # experts, their specialities
@@ -623,3 +623,21 @@ def test_it_downloads_the_certificates_it_lists_with_their_status(
     coordinator = Client()
     coordinator.force_login(cora)
     assert len(json.loads(coordinator.get("/certificates/export.json").content)) == 1
+
+
+def test_it_pages_and_searches_the_agreements(aurora, visitor, settings, monkeypatch):
+    monkeypatch.setattr("limpia.web.agreement_views.AGREEMENTS_PER_PAGE", 2)
+    for n in (1, 2, 3):
+        make_listed_agreement(n, aurora)
+    first = text(page(visitor, "/agreements/"))
+    second = text(page(visitor, "/agreements/?page=2"))
+    shown = [code for code in ("APL-1", "APL-2", "APL-3") if code in first]
+    assert len(shown) == 2
+    assert [code for code in ("APL-1", "APL-2", "APL-3") if code in second] == [
+        code for code in ("APL-1", "APL-2", "APL-3") if code not in shown
+    ]
+    found = text(page(visitor, "/agreements/?q=apl-2"))
+    assert "APL-2" in found
+    assert "APL-1" not in found
+    assert "APL-3" not in found
+    assert "No agreement matches" in text(page(visitor, "/agreements/?q=nada"))
