@@ -377,6 +377,7 @@ def parser() -> argparse.ArgumentParser:
         "--reuse", action="store_true", help="reuse data generated earlier under --data-root"
     )
     p.add_argument("--no-locust", action="store_true", help="skip the concurrency runs")
+    p.add_argument("--note", help="a sentence shown under the run's heading in results.md")
     p.add_argument("--users", type=int, default=50)
     p.add_argument("--locust-seconds", type=int, default=30)
     p.add_argument(
@@ -411,6 +412,7 @@ def main(argv: list[str] | None = None) -> int:
                     "measured_at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
                     "commit": commit(),
                     "repeat": args.repeat,
+                    **({"note": args.note} if args.note else {}),
                     "generation": generation,
                     **measure(target, args),
                 }
