@@ -103,6 +103,10 @@ def _number(value: float | None, digits: int = 2) -> str:
     return "–" if value is None else f"{value:,.{digits}f}"
 
 
+def _percent(value: float | None) -> str:
+    return "–" if value is None else f"{100 * value:,.2f} %"
+
+
 def _met(value: bool | None) -> str:
     return {True: "yes", False: "**no**", None: "–"}[value]
 
@@ -259,7 +263,7 @@ def render(results: Mapping[str, Any]) -> str:
             lines += [
                 "",
                 f"Throughput ratio (API list / minimal view): "
-                f"{_number(concurrency.get('share'), 2)} — target "
+                f"{_percent(concurrency.get('share'))} — target "
                 f"{target_text(concurrency.get('target'))}: {_met(concurrency.get('met'))}; "
                 f"server peak RSS {_number(concurrency.get('server_peak_rss_mb'), 0)} MB.",
             ]

@@ -140,7 +140,9 @@ def test_results_md_has_the_machine_and_a_table_per_database_and_scale():
     )
     assert imported in text
     assert "| API list | 12.5 | 3.90 s | 5.10 s | 375 | 0 |" in text
-    throughput = "Throughput ratio (API list / minimal view): 0.05 — target ≥ 50% of floor: **no**"
+    throughput = (
+        "Throughput ratio (API list / minimal view): 5.00 % — target ≥ 50% of floor: **no**"
+    )
     assert throughput in text
 
 
