@@ -378,6 +378,9 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--no-locust", action="store_true", help="skip the concurrency runs")
     p.add_argument("--note", help="a sentence shown under the run's heading in results.md")
+    p.add_argument(
+        "--render", action="store_true", help="only render results.md from results.json again"
+    )
     p.add_argument("--users", type=int, default=50)
     p.add_argument("--locust-seconds", type=int, default=30)
     p.add_argument(
@@ -396,6 +399,9 @@ def main(argv: list[str] | None = None) -> int:
     output.mkdir(parents=True, exist_ok=True)
     results_path = output / "results.json"
     results = json.loads(results_path.read_text()) if results_path.exists() else {}
+    if args.render:
+        (output / "results.md").write_text(stats.render(results))
+        return 0
     results["machine"] = machine(args.databases, args.pg_server)
     results.setdefault("runs", {})
     for scale in args.scales:
