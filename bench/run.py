@@ -393,7 +393,6 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    root = args.data_root or Path(tempfile.mkdtemp(prefix="limpia-bench-"))
     keep = args.keep or args.reuse
     output = args.output
     output.mkdir(parents=True, exist_ok=True)
@@ -402,6 +401,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.render:
         (output / "results.md").write_text(stats.render(results))
         return 0
+    root = args.data_root or Path(tempfile.mkdtemp(prefix="limpia-bench-"))
     results["machine"] = machine(args.databases, args.pg_server)
     results.setdefault("runs", {})
     for scale in args.scales:
