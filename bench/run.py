@@ -402,7 +402,7 @@ def main(argv: list[str] | None = None) -> int:
         (output / "results.md").write_text(stats.render(results))
         return 0
     root = args.data_root or Path(tempfile.mkdtemp(prefix="limpia-bench-"))
-    results["machine"] = machine(args.databases, args.pg_server)
+    results["machine"] = {**results.get("machine", {}), **machine(args.databases, args.pg_server)}
     results.setdefault("runs", {})
     for scale in args.scales:
         for database in args.databases:
