@@ -49,7 +49,7 @@ NAMES = (
     "dashboard_api",
     "import",
 )
-CONCURRENCY = (
+CONCURRENCY = (  # the API list first: the ratio is endpoints[0] / endpoints[1]
     ("`/api/v1/agreements/`", "/api/v1/agreements/"),
     ("minimal JSON view (floor)", "/bench/agreements.json"),
 )
@@ -220,45 +220,52 @@ def _locust_stats(prefix: Path) -> dict:
     raise SystemExit(f"no aggregated row in {prefix}_stats.csv")
 
 
-def concurrency(target: Target, args) -> dict:
+def _serve_and_load(target: Target, args, label: str, path: str) -> dict:
+    """A fresh `limpia serve` for one endpoint (so that no backlog of slow requests left by the
+    previous endpoint is counted against the next), locust against it, then the server's peak
+    RSS and its stop."""
     port = free_port()
     host = f"http://127.0.0.1:{port}"
-    log(f"{target.key}: limpia serve on port {port}, locust with {args.users} users")
-    server_log = open(target.directory / "serve.log", "w")  # noqa: SIM115  closed below
+    log(f"{target.key}: limpia serve on port {port}, locust with {args.users} users on {path}")
+    prefix = target.directory / ("locust-" + re.sub(r"\W+", "-", path).strip("-"))
+    server_log = open(f"{prefix}-serve.log", "w")  # noqa: SIM115  closed below
     server = subprocess.Popen(
         [sys.executable, "-m", "limpia.cli", "serve", "--port", str(port), "--no-worker"],
         env=target.env,
         stdout=server_log,
         stderr=subprocess.STDOUT,
     )
-    endpoints = []
     try:
         _wait_for(host + "/bench/agreements.json", 120)
-        for label, path in CONCURRENCY:
-            prefix = target.directory / ("locust-" + re.sub(r"\W+", "-", path).strip("-"))
-            command = [
-                sys.executable, "-m", "locust", "-f", str(HERE / "locustfile.py"),
-                "--headless", "-u", str(args.users), "-r", str(args.users),
-                "-t", f"{args.locust_seconds}s", "--host", host, "--csv", str(prefix),
-                "--only-summary", "--loglevel", "WARNING", "--stop-timeout", "30",
-            ]  # fmt: skip
-            with open(f"{prefix}.log", "w") as locust_log:
-                subprocess.run(
-                    command,
-                    env={**target.env, "BENCH_PATH": path},
-                    check=False,
-                    stdout=locust_log,
-                    stderr=subprocess.STDOUT,
-                )
-            endpoints.append({"label": label, "path": path, **_locust_stats(prefix)})
+        command = [
+            sys.executable, "-m", "locust", "-f", str(HERE / "locustfile.py"),
+            "--headless", "-u", str(args.users), "-r", str(args.users),
+            "-t", f"{args.locust_seconds}s", "--host", host, "--csv", str(prefix),
+            "--only-summary", "--loglevel", "WARNING", "--stop-timeout", "30",
+        ]  # fmt: skip
+        with open(f"{prefix}.log", "w") as locust_log:
+            subprocess.run(
+                command,
+                env={**target.env, "BENCH_PATH": path},
+                check=False,
+                stdout=locust_log,
+                stderr=subprocess.STDOUT,
+            )
         peak = _hwm_mb(server.pid)
+        return {"label": label, "path": path, **_locust_stats(prefix), "server_peak_rss_mb": peak}
     finally:
         server.terminate()
         try:
             server.wait(30)
         except subprocess.TimeoutExpired:
             server.kill()
+            server.wait()
         server_log.close()
+
+
+def concurrency(target: Target, args) -> dict:
+    endpoints = [_serve_and_load(target, args, label, path) for label, path in CONCURRENCY]
+    peak = max((e["server_peak_rss_mb"] or 0 for e in endpoints), default=None)
     share = stats.ratio(endpoints[0]["rps"], endpoints[1]["rps"])
     result = {
         "users": args.users,
@@ -334,6 +341,24 @@ def commit() -> str:
 # ---------------------------------------------------------------- main
 
 
+def merge(earlier: dict, partial: dict) -> dict:
+    """An earlier run updated with a partial one (--only): its reads replaced by name, its
+    import and concurrency replaced when measured again; the generation kept."""
+    merged = {**earlier, **{k: v for k, v in partial.items() if k not in ("reads", "generation")}}
+    fresh = {read["name"]: read for read in partial.get("reads", [])}
+    reads = [fresh.pop(read["name"], read) for read in earlier.get("reads", [])]
+    merged["reads"] = reads + list(fresh.values())
+    if "concurrency" in partial:
+        merged.pop("concurrency_note", None)
+    elif "concurrency" in earlier:
+        merged["concurrency"] = earlier["concurrency"]
+        merged.pop("concurrency_note", None)
+    if "import" not in partial and "import" in earlier:
+        merged["import"] = earlier["import"]
+    merged["generation"] = earlier.get("generation") or partial.get("generation")
+    return merged
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
     p.add_argument("--scales", nargs="+", type=Decimal, default=[Decimal(1), Decimal(10)])
@@ -352,6 +377,10 @@ def parser() -> argparse.ArgumentParser:
         "--reuse", action="store_true", help="reuse data generated earlier under --data-root"
     )
     p.add_argument("--no-locust", action="store_true", help="skip the concurrency runs")
+    p.add_argument("--note", help="a sentence shown under the run's heading in results.md")
+    p.add_argument(
+        "--render", action="store_true", help="only render results.md from results.json again"
+    )
     p.add_argument("--users", type=int, default=50)
     p.add_argument("--locust-seconds", type=int, default=30)
     p.add_argument(
@@ -364,13 +393,16 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    root = args.data_root or Path(tempfile.mkdtemp(prefix="limpia-bench-"))
     keep = args.keep or args.reuse
     output = args.output
     output.mkdir(parents=True, exist_ok=True)
     results_path = output / "results.json"
     results = json.loads(results_path.read_text()) if results_path.exists() else {}
-    results["machine"] = machine(args.databases, args.pg_server)
+    if args.render:
+        (output / "results.md").write_text(stats.render(results))
+        return 0
+    root = args.data_root or Path(tempfile.mkdtemp(prefix="limpia-bench-"))
+    results["machine"] = {**results.get("machine", {}), **machine(args.databases, args.pg_server)}
     results.setdefault("runs", {})
     for scale in args.scales:
         for database in args.databases:
@@ -386,6 +418,7 @@ def main(argv: list[str] | None = None) -> int:
                     "measured_at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
                     "commit": commit(),
                     "repeat": args.repeat,
+                    **({"note": args.note} if args.note else {}),
                     "generation": generation,
                     **measure(target, args),
                 }
@@ -395,6 +428,9 @@ def main(argv: list[str] | None = None) -> int:
                     run["concurrency_note"] = "not measured (--only)"
                 else:
                     run["concurrency"] = concurrency(target, args)
+                earlier = results["runs"].get(target.key)
+                if args.only and earlier:  # a partial run updates what it measured
+                    run = merge(earlier, run)
                 results["runs"][target.key] = run
                 results_path.write_text(json.dumps(results, indent=1, default=str) + "\n")
                 (output / "results.md").write_text(stats.render(results))

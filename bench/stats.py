@@ -103,6 +103,10 @@ def _number(value: float | None, digits: int = 2) -> str:
     return "–" if value is None else f"{value:,.{digits}f}"
 
 
+def _percent(value: float | None) -> str:
+    return "–" if value is None else f"{100 * value:,.2f} %"
+
+
 def _met(value: bool | None) -> str:
     return {True: "yes", False: "**no**", None: "–"}[value]
 
@@ -121,7 +125,7 @@ def read_rows(run: Mapping[str, Any]) -> list[list[str]]:
         if read.get("status") != 200:
             rows.append(
                 [read["label"], read.get("note") or f"not available (HTTP {read.get('status')})"]
-                + ["–"] * 8
+                + ["–"] * 9
             )
             continue
         floor = read.get("floor") or {}
@@ -131,6 +135,7 @@ def read_rows(run: Mapping[str, Any]) -> list[list[str]]:
                 read["label"],
                 _ms(read["median_ms"]),
                 _ms(read["p95_ms"]),
+                str(read.get("n", "–")),
                 str(read["queries"]),
                 _bytes(read.get("bytes")),
                 _number(read.get("peak_rss_mb"), 0),
@@ -153,6 +158,7 @@ READ_HEADER = [
     "read",
     "median",
     "p95",
+    "n",
     "queries",
     "size",
     "peak RSS MB",
@@ -182,7 +188,12 @@ def render(results: Mapping[str, Any]) -> str:
     for key in sorted(results.get("runs", {}), key=_run_order):
         run = results["runs"][key]
         lines += ["", f"## {run['database']} at S{run['scale']}", ""]
-        lines.append(f"Measured {run.get('measured_at', '?')} on commit {run.get('commit', '?')}.")
+        lines.append(
+            f"Measured {run.get('measured_at', '?')} on commit {run.get('commit', '?')}, "
+            f"{run.get('repeat', '?')} timed requests per read after a warm-up."
+        )
+        if run.get("note"):
+            lines += ["", run["note"]]
         generation = run.get("generation") or {}
         if generation:
             lines += [
@@ -252,7 +263,7 @@ def render(results: Mapping[str, Any]) -> str:
             lines += [
                 "",
                 f"Throughput ratio (API list / minimal view): "
-                f"{_number(concurrency.get('share'), 2)} — target "
+                f"{_percent(concurrency.get('share'))} — target "
                 f"{target_text(concurrency.get('target'))}: {_met(concurrency.get('met'))}; "
                 f"server peak RSS {_number(concurrency.get('server_peak_rss_mb'), 0)} MB.",
             ]

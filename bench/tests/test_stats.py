@@ -130,7 +130,7 @@ def test_results_md_has_the_machine_and_a_table_per_database_and_scale():
     )
     assert generation in text
     row = (
-        "| compliance api | 1.50 s | 2.50 s | 4 | 2.5 kB | 150 | 50.0 ms (SQL GROUP BY) | 30.0 "
+        "| compliance api | 1.50 s | 2.50 s | 2 | 4 | 2.5 kB | 150 | 50.0 ms (SQL GROUP BY) | 30.0 "
         "| p95 < 300 ms; ≤ 3 × floor | **no** |"
     )
     assert row in text
@@ -140,5 +140,34 @@ def test_results_md_has_the_machine_and_a_table_per_database_and_scale():
     )
     assert imported in text
     assert "| API list | 12.5 | 3.90 s | 5.10 s | 375 | 0 |" in text
-    throughput = "Throughput ratio (API list / minimal view): 0.05 — target ≥ 50% of floor: **no**"
+    throughput = (
+        "Throughput ratio (API list / minimal view): 5.00 % — target ≥ 50% of floor: **no**"
+    )
     assert throughput in text
+
+
+def test_a_partial_run_replaces_only_what_it_measured():
+    from bench.run import merge
+
+    earlier = {
+        "generation": {"seconds": 76.0},
+        "commit": "old",
+        "reads": [{"name": "home", "median_ms": 1}, {"name": "compliance_api", "median_ms": 2}],
+        "import": {"rows": 10},
+        "concurrency": {"share": 0.1},
+    }
+    partial = {
+        "generation": {"seconds": 1.0, "note": "reused"},
+        "commit": "new",
+        "reads": [{"name": "compliance_api", "median_ms": 3}, {"name": "dashboard_api"}],
+        "concurrency_note": "not measured (--only)",
+    }
+    merged = merge(earlier, partial)
+    assert [(r["name"], r.get("median_ms")) for r in merged["reads"]] == [
+        ("home", 1),
+        ("compliance_api", 3),
+        ("dashboard_api", None),
+    ]
+    assert merged["generation"] == {"seconds": 76.0} and merged["commit"] == "new"
+    assert merged["import"] == {"rows": 10} and merged["concurrency"] == {"share": 0.1}
+    assert "concurrency_note" not in merged
