@@ -4,6 +4,7 @@ from django import forms
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_safe
 
 from limpia.access.rules import agreements_visible_to
 from limpia.agreements import dashboard
@@ -27,6 +28,7 @@ def _percent(part: int, whole: int) -> int:
     return round(100 * part / whole) if whole else 0
 
 
+@require_safe
 def agreements_dashboard(request):
     agreements = agreements_visible_to(request.user, Agreement.objects.all())
     countries = [
