@@ -179,7 +179,9 @@ def render(results: Mapping[str, Any]) -> str:
         "in `bench/results.json`. Each read is timed in-process through django.test.Client "
         "(median and p95 over the repeats after one warm-up request, whose queries are counted); "
         "its floor is measured in the same run on the same data. Peak RSS is the process's "
-        "high-water mark during that read. Targets are issue 11's, for S10.",
+        "high-water mark during that read. Targets are issue 11's, for S10. A read whose first "
+        "requests spend the `--budget` stops repeating (its n is smaller). The machine may be "
+        "shared: other work running at the same time slows the figures down.",
         "",
         "## Machine",
         "",
