@@ -81,6 +81,7 @@ class Timed:
     queries: int
     bytes: int
     peak_rss_mb: float
+    rss_before_mb: float | None = None
 
 
 def _content_length(response) -> int:
@@ -95,6 +96,8 @@ def time_request(client, url: str, repeat: int, budget_s: float) -> Timed:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
+    before = _status_kb("VmRSS")
+    before = before / 1024 if before is not None else None
     reset_peak()
     started = time.perf_counter()
     with CaptureQueriesContext(connection) as queries:
@@ -103,7 +106,7 @@ def time_request(client, url: str, repeat: int, budget_s: float) -> Timed:
     warm_ms = (time.perf_counter() - started) * 1000
     count = len(queries)  # now: the next request resets the connection's query log
     if response.status_code != 200:
-        return Timed(response.status_code, [], count, size, peak_rss_mb())
+        return Timed(response.status_code, [], count, size, peak_rss_mb(), before)
     samples = []
     spent = warm_ms / 1000
     for _ in range(repeat):
@@ -115,7 +118,7 @@ def time_request(client, url: str, repeat: int, budget_s: float) -> Timed:
         elapsed = time.perf_counter() - started
         samples.append(elapsed * 1000)
         spent += elapsed
-    return Timed(200, samples, count, size, peak_rss_mb())
+    return Timed(200, samples, count, size, peak_rss_mb(), before)
 
 
 def time_function(function, repeat: int, budget_s: float) -> tuple[list[float], int]:
@@ -351,6 +354,7 @@ def measure(repeat: int, budget_s: float, only: set[str] | None, import_rows: in
             "queries": timed.queries,
             "bytes": timed.bytes,
             "peak_rss_mb": round(timed.peak_rss_mb, 1),
+            "rss_before_mb": None if timed.rss_before_mb is None else round(timed.rss_before_mb, 1),
             "target": TARGETS.get(name),
         }
         if timed.status != 200:

@@ -138,7 +138,12 @@ def read_rows(run: Mapping[str, Any]) -> list[list[str]]:
                 str(read.get("n", "–")),
                 str(read["queries"]),
                 _bytes(read.get("bytes")),
-                _number(read.get("peak_rss_mb"), 0),
+                _number(read.get("peak_rss_mb"), 0)
+                + (
+                    f" (from {read['rss_before_mb']:,.0f})"
+                    if read.get("rss_before_mb") is not None
+                    else ""
+                ),
                 floor_text,
                 _number(read.get("ratio"), 1),
                 target_text(read.get("target")),
@@ -179,7 +184,11 @@ def render(results: Mapping[str, Any]) -> str:
         "in `bench/results.json`. Each read is timed in-process through django.test.Client "
         "(median and p95 over the repeats after one warm-up request, whose queries are counted); "
         "its floor is measured in the same run on the same data. Peak RSS is the process's "
-        "high-water mark during that read. Targets are issue 11's, for S10.",
+        "high-water mark during that read (in brackets, its RSS when the read began: memory a "
+        "previous read left allocated is counted in). Targets are issue 11's, for S10. A read "
+        "whose first requests spend the `--budget` stops repeating (its n is smaller). The "
+        "machine may be "
+        "shared: other work running at the same time slows the figures down.",
         "",
         "## Machine",
         "",
