@@ -50,10 +50,6 @@ def pure_items(items) -> tuple[compliance.AuditItem, ...]:
     )
 
 
-def _items_queryset():
-    return AuditItem.objects.select_related("action__goal")
-
-
 def _ratio(counts: dict) -> Fraction | None:
     return Fraction(counts["complying"], counts["applicable"]) if counts["applicable"] else None
 

@@ -14,22 +14,6 @@ from django.db import connections
 from django.db.models import QuerySet
 
 
-def regroup(queryset: QuerySet, columns: list[str], sums: tuple[str, ...] = ()) -> list[tuple]:
-    """``SELECT columns, COUNT(*)[, SUM(s) ...] FROM (queryset) GROUP BY columns``.
-
-    ``columns`` and ``sums`` name columns of the queryset's SELECT: annotations or values()
-    of the model's own fields (related fields need an annotation to be named).
-    """
-    connection = connections[queryset.db]
-    sql, params = queryset.query.get_compiler(using=queryset.db).as_sql()
-    names = ", ".join(connection.ops.quote_name(column) for column in columns)
-    totals = "".join(f", SUM({connection.ops.quote_name(column)})" for column in sums)
-    grouped = f"SELECT {names}, COUNT(*){totals} FROM ({sql}) regrouped GROUP BY {names}"
-    with connection.cursor() as cursor:
-        cursor.execute(grouped, params)
-        return cursor.fetchall()
-
-
 def regroup_sets(
     queryset: QuerySet, groupings: dict[str, str | None], columns: list[str]
 ) -> dict[str, list[tuple]]:
