@@ -95,43 +95,72 @@ def certification_eligibility(agreement: Agreement, facility: Facility) -> str:
 
 
 def eligibility_by_facility(agreement: Agreement) -> dict[int, str]:
-    """`certification_eligibility` of every facility with a final audit, in three queries."""
+    """`certification_eligibility` of every facility with a final audit, in four queries."""
     return _eligibility(agreement, None)
 
 
 def _eligibility(agreement: Agreement, facilities) -> dict[int, str]:
-    settings = settings_of(agreement)
     finals = latest_audits([agreement.pk], AuditType.FINAL)
     if facilities is not None:
         finals = finals.filter(facility__in=facilities)
+    return {facility: state for (_a, facility), state in eligibility_of(finals).items()}
+
+
+def eligibility_of(finals) -> dict[tuple[int, int], str]:
+    """(agreement id, facility id) → eligibility, for `finals`: a queryset of latest final
+    audits (`latest_audits`). One row per audit comes back with its applicable and complying
+    counts before and after the validated re-verifications; the exact thresholds of each
+    agreement are applied in Python (`compliance.final_audit_outcome`). Four queries."""
     counts = {
-        row["audit__facility_id"]: row
+        row["audit_id"]: row
         for row in settled_items(finals, AuditType.FINAL)
-        .values("audit__facility_id")
+        .values("audit_id")
         .annotate(
             applicable_before=Count("pk", filter=Q(applies=True)),
             complying_before=Count("pk", filter=Q(applies=True, complies=True)),
         )
         .counts()
     }
+    audits = list(
+        finals.order_by("agreement_id", "facility__code").values_list(
+            "pk", "agreement_id", "facility_id"
+        )
+    )
+    settings = {
+        a.pk: settings_of(a) for a in Agreement.objects.filter(pk__in={a for _p, a, _f in audits})
+    }
     empty = {"applicable": 0, "complying": 0, "applicable_before": 0, "complying_before": 0}
     result = {}
-    for facility_id in finals.values_list("facility_id", flat=True):
-        row = counts.get(facility_id, empty)
+    for audit_id, agreement_id, facility_id in audits:
+        row = counts.get(audit_id, empty)
         before = _ratio(
             {"applicable": row["applicable_before"], "complying": row["complying_before"]}
         )
-        outcome = compliance.final_audit_outcome(before, settings)
+        outcome = compliance.final_audit_outcome(before, settings[agreement_id])
         if outcome == "correction":
             outcome = "eligible" if _ratio(row) == 1 else "correction_pending"
-        result[facility_id] = outcome
+        result[(agreement_id, facility_id)] = outcome
     return result
 
 
 def consultation_state(consultation: Consultation, *, today: dt.date) -> tuple[str, list[str]]:
-    agreement = consultation.agreement
-    regulators = list(agreement.signatories.filter(role="regulator"))
-    answers = {a.signatory_id: a for a in consultation.answers.all()}
+    regulators = list(consultation.agreement.signatories.filter(role="regulator"))
+    return consultation_state_of(
+        consultation, regulators, list(consultation.answers.all()), today=today
+    )
+
+
+def consultation_state_of(
+    consultation: Consultation,
+    regulators,
+    answers,
+    *,
+    today: dt.date,
+    settings: compliance.CertificationSettings | None = None,
+) -> tuple[str, list[str]]:
+    """The consultation's state from its agreement's regulators and its answers (loaded by the
+    caller: `queues.consultation_states` reads them for many consultations at once)."""
+    answers = {a.signatory_id: a for a in answers}
     objections = [
         compliance.Objection(regulator=str(a.signatory_id), on=a.answered_on, reason=a.reason)
         for a in answers.values()
@@ -143,7 +172,7 @@ def consultation_state(consultation: Consultation, *, today: dt.date) -> tuple[s
         objections,
         [str(r.pk) for r in regulators],
         {str(k): not a.objects_to for k, a in answers.items()},
-        settings_of(agreement),
+        settings or settings_of(consultation.agreement),
     )
     reasons = [f"{a.signatory.organization}: {a.reason}" for a in answers.values() if a.objects_to]
     return state, reasons

@@ -295,41 +295,6 @@ def follow_up_submit(
     return report
 
 
-def late_facilities(agreement: Agreement, *, today: dt.date) -> list[dict]:
-    """Facilities with actions past their deadline that their latest report does not show done."""
-    actions = list(
-        Action.objects.filter(goal__agreement=agreement, responsible="company").select_related(
-            "goal"
-        )
-    )
-    due = [(a, a.deadline(agreement)) for a in actions]
-    due = [(a, d) for a, d in due if d and d < today]
-    adhesions = (
-        Adhesion.objects.filter(agreement=agreement, withdrawn_on__isnull=True)
-        .select_related("facility__company")
-        .prefetch_related("reports__items")
-    )
-    late = []
-    for adhesion in adhesions:
-        reports = sorted(adhesion.reports.all(), key=lambda r: r.period_end)
-        latest = {i.action_id: i.status for i in reports[-1].items.all()} if reports else {}
-        overdue = [
-            a.code
-            for a, _deadline in due
-            if a.applies_to(adhesion.facility.company.size)
-            and latest.get(a.pk) not in (ItemStatus.DONE, ItemStatus.NOT_APPLICABLE)
-        ]
-        if overdue:
-            late.append(
-                {
-                    "facility": adhesion.facility,
-                    "overdue_actions": overdue,
-                    "last_report": reports[-1].period_end if reports else None,
-                }
-            )
-    return late
-
-
 def _require_stage(agreement: Agreement, stages, what) -> None:
     if agreement.stage not in stages:
         raise IllegalTransition(

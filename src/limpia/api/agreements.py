@@ -15,7 +15,7 @@ from limpia.access.rules import (
     consultations_visible_to,
     is_admin,
 )
-from limpia.agreements import dashboard, figures, services
+from limpia.agreements import dashboard, figures, queues, services
 from limpia.agreements.models import (
     Action,
     Adhesion,
@@ -174,7 +174,7 @@ class AgreementViewSet(viewsets.ReadOnlyModelViewSet):
         agreement = self.get_object()
         if not request.user.has_perm("agreements.change_agreement", agreement):
             raise NotAllowed(_("Only the agreement's coordinators see who is late."))
-        rows = services.late_facilities(agreement, today=timezone.localdate())
+        rows = queues.late_facilities(agreement, today=timezone.localdate())
         return Response(
             [
                 {

@@ -7,6 +7,7 @@ from limpia.web import workbench_views as views
 app_name = "workbench"
 urlpatterns = [
     path("", views.home, name="home"),
+    path("agreements/<slug:slug>/", views.agreement_work, name="agreement"),
     path("agreements/<slug:slug>/stage/", views.stage, name="stage"),
     path("agreements/<slug:slug>/extend/", views.extend, name="extend"),
     path("agreements/<slug:slug>/adhesions/new/", views.adhesion_new, name="adhesion_new"),

@@ -7,13 +7,14 @@ field they name.
 """
 
 import datetime as dt
+from collections import defaultdict
 from decimal import Decimal
 from fractions import Fraction
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Case, IntegerField, Value, When
+from django.db.models import Case, IntegerField, Q, Value, When
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -32,7 +33,7 @@ from limpia.access.rules import (
     facilities_worked_on_by,
     organization_ids_regulating,
 )
-from limpia.agreements import figures, services
+from limpia.agreements import figures, queues, services
 from limpia.agreements.lifecycle import TRANSITIONS
 from limpia.agreements.models import (
     Adhesion,
@@ -43,6 +44,7 @@ from limpia.agreements.models import (
     AuditType,
     Certificate,
     Consultation,
+    ConsultationAnswer,
     Facility,
     Goal,
     Impact,
@@ -51,6 +53,7 @@ from limpia.agreements.models import (
 from limpia.core.errors import DomainError
 from limpia.registry.models import Expert, ExpertKind
 from limpia.web import workbench_forms as wf
+from limpia.web.paging import page_of, search_text
 
 CONSULTATION_STATES = {
     "open": gettext_lazy("open (waiting for the regulators)"),
@@ -136,77 +139,86 @@ def as_decimal(value: Fraction | None) -> Decimal | None:
 # ---------------------------------------------------------------- my work
 
 
-def _coordinator_rows(agreements, today):
-    rows = []
-    for agreement in agreements:
-        consultations = list(
-            Consultation.objects.filter(agreement=agreement)
-            .select_related("facility__company", "agreement")
-            .prefetch_related("answers__signatory__organization")
-        )
-        consulted = {c.facility_id for c in consultations}
-        certified = set(agreement.certificates.values_list("facility_id", flat=True))
-        eligibility = figures.eligibility_by_facility(agreement)
-        to_consult = [
-            f
-            for f in _adhered_facilities(agreement)
-            if f.pk not in consulted
-            and f.pk not in certified
-            and eligibility.get(f.pk) == "eligible"
-        ]
-        open_consultations, to_certify = [], []
-        for consultation in consultations:
-            if consultation.facility_id in certified:
-                continue
-            state, label, reasons = _state(consultation, today)
-            open_consultations.append((consultation, label, reasons))
-            if state == "cleared":
-                to_certify.append(consultation.facility)
-        audits = Audit.objects.for_listing().filter(agreement=agreement)
-        rows.append(
-            {
-                "agreement": agreement,
-                "next_stages": [
-                    Stage(s) for s in TRANSITIONS[agreement.stage] if s != Stage.CANCELLED
-                ],
-                "late": services.late_facilities(agreement, today=today),
-                "to_validate": list(
-                    audits.filter(
-                        audit_type=AuditType.CORRECTION,
-                        status=AuditStatus.SUBMITTED,
-                        validated_at__isnull=True,
-                    )
-                ),
-                "open_audits": list(audits.filter(status=AuditStatus.OPEN)),
-                "to_consult": to_consult,
-                "consultations": open_consultations,
-                "to_certify": to_certify,
-                "certificates": list(agreement.certificates.select_related("facility")),
-            }
-        )
-    return rows
+WORK_PER_PAGE = 25  # rows of each list of the work pages
+
+QUEUES = {  # the agreement work page's tabs, in the order the work flows
+    "late": gettext_lazy("Late facilities"),
+    "open_audits": gettext_lazy("Audits in progress"),
+    "to_validate": gettext_lazy("Re-verifications to validate"),
+    "to_consult": gettext_lazy("To consult"),
+    "consultations": gettext_lazy("Consultations"),
+    "to_certify": gettext_lazy("Ready for the certificate"),
+    "certificates": gettext_lazy("Certificates"),
+}
+
+
+def _next_stages(agreement) -> list[Stage]:
+    return [Stage(s) for s in TRANSITIONS[agreement.stage] if s != Stage.CANCELLED]
+
+
+def _matching(queryset, search: str, *fields: str):
+    """Rows whose fields contain the search text (any of them)."""
+    if not search:
+        return queryset
+    condition = Q()
+    for name in fields:
+        condition |= Q(**{f"{name}__icontains": search})
+    return queryset.filter(condition)
+
+
+FACILITY_FIELDS = ("facility__code", "facility__name", "facility__company__name")
 
 
 @login_required
 def home(request):
-    """The user's agreement work, by role: a user with none of them has nothing to do here."""
+    """The user's agreement work, by role, each list a page of its own (searched and paged on
+    its own): the agreements they coordinate with the size of each work queue, their
+    facilities, their audits, the consultations they answer. A user with none of these roles
+    has nothing to do here."""
     user = request.user
     today = timezone.localdate()
     admin = _is_admin(user)
-    coordinated = Agreement.objects.all()
+    coordinated = Agreement.objects.exclude(stage__in=[Stage.CLOSED, Stage.CANCELLED])
     if not admin:
         coordinated = coordinated.filter(pk__in=agreement_ids_coordinated(user))
-    coordinated = list(coordinated.exclude(stage__in=[Stage.CLOSED, Stage.CANCELLED]))
+    coordinates = admin or coordinated.exists()
     companies = company_ids_represented(user)
-    facilities = list(
-        Facility.objects.filter(company_id__in=companies)
-        .select_related("company")
-        .prefetch_related("adhesions__agreement", "adhesions__reports")
-    )
     expert = getattr(user, "expert", None)
-    audits = []
+    regulating = organization_ids_regulating(user)
+    if not (coordinates or companies or expert is not None or regulating):
+        raise PermissionDenied
+    context = {"today": today}
+    if coordinates:
+        listing = page_of(
+            request,
+            _matching(coordinated, search_text(request, "a"), "code", "name").order_by("code"),
+            WORK_PER_PAGE,
+            prefix="a",
+        )
+        counts = queues.summaries(listing.rows, today)
+        context["agreements"] = listing
+        context["coordinated"] = [
+            {"agreement": a, "summary": counts[a.pk], "next_stages": _next_stages(a)}
+            for a in listing.rows
+        ]
+    if companies:
+        facilities = _matching(
+            Facility.objects.filter(company_id__in=companies),
+            search_text(request, "f"),
+            "code",
+            "name",
+            "company__name",
+        )
+        context["facilities"] = page_of(
+            request,
+            facilities.select_related("company")
+            .prefetch_related("adhesions__agreement", "adhesions__reports")
+            .order_by("code", "pk"),
+            WORK_PER_PAGE,
+            prefix="f",
+        )
     if expert is not None:
-        audits = list(
+        audits = (
             Audit.objects.for_listing()
             .filter(auditor=expert)
             .annotate(
@@ -218,40 +230,126 @@ def home(request):
             )
             .order_by("done", "audit_date", "id")
         )
-    regulating = organization_ids_regulating(user)
-    consultations = []
+        context["expert"] = expert
+        context["audits"] = page_of(
+            request,
+            _matching(audits, search_text(request, "u"), *FACILITY_FIELDS, "agreement__code"),
+            WORK_PER_PAGE,
+            prefix="u",
+        )
     if regulating:
         regulated = Consultation.objects.filter(
             agreement__signatories__role="regulator",
             agreement__signatories__organization_id__in=regulating,
         ).values("pk")
-        for consultation in (
-            Consultation.objects.filter(pk__in=regulated)
-            .select_related("agreement", "facility__company")
-            .prefetch_related("answers__signatory")
-            .order_by("-consulted_on", "-id")
+        consultations = _matching(
+            Consultation.objects.filter(pk__in=regulated),
+            search_text(request, "c"),
+            *FACILITY_FIELDS,
+            "agreement__code",
+        )
+        listing = page_of(
+            request,
+            consultations.select_related("agreement", "facility__company").order_by(
+                "-consulted_on", "-id"
+            ),
+            WORK_PER_PAGE,
+            prefix="c",
+        )
+        states = queues.consultation_states(listing.rows, today)
+        mine = defaultdict(list)
+        for answer in ConsultationAnswer.objects.filter(
+            consultation__in=list(listing.rows), signatory__organization_id__in=regulating
         ):
-            _code, label, _reasons = _state(consultation, today)
-            mine = [
-                a for a in consultation.answers.all() if a.signatory.organization_id in regulating
-            ]
-            consultations.append((consultation, label, mine))
-    if not (admin or coordinated or companies or expert is not None or regulating):
-        raise PermissionDenied
+            mine[answer.consultation_id].append(answer)
+        context["consultations"] = listing
+        context["consultation_rows"] = [
+            (c, _state_label(states[c.pk][0]), mine[c.pk]) for c in listing.rows
+        ]
+    return render(request, "web/workbench/home.html", context)
+
+
+def _state_label(state: str) -> str:
+    return str(CONSULTATION_STATES.get(state, state))
+
+
+@login_required
+def agreement_work(request, slug):
+    """One agreement's work queues: the size of each as tabs, the chosen one paged and searched
+    (by facility code or name, or company name)."""
+    agreement = _agreement(request, slug, "agreements.change_agreement")
+    today = timezone.localdate()
+    summary = queues.summaries([agreement], today)[agreement.pk]
+    chosen = request.GET.get("queue", "")
+    if chosen not in QUEUES:
+        chosen = next(
+            (key for key in QUEUES if getattr(summary, key)), "late"
+        )  # the first with work in it
+    search = search_text(request)
+    rows, listing = _queue(request, agreement, chosen, search, today)
     return render(
         request,
-        "web/workbench/home.html",
+        "web/workbench/agreement.html",
         {
+            "agreement": agreement,
+            "next_stages": _next_stages(agreement),
+            "summary": summary,
+            "tabs": [(key, label, getattr(summary, key)) for key, label in QUEUES.items()],
+            "queue": chosen,
+            "queue_label": QUEUES[chosen],
+            "listing": listing,
+            "rows": rows,
+            "keep": [("queue", chosen)],
             "today": today,
-            "coordinated": _coordinator_rows(coordinated, today),
-            "facilities": facilities,
-            "is_representative": bool(companies),
-            "expert": expert,
-            "audits": audits,
-            "is_regulator": bool(regulating),
-            "consultations": consultations,
         },
     )
+
+
+def _queue(request, agreement, queue: str, search: str, today):
+    """The rows of one page of one queue, and its listing."""
+    agreements = [agreement]
+
+    def paged(items):
+        return page_of(request, items, WORK_PER_PAGE, search=search)
+
+    if queue == "late":
+        listing = paged(
+            _matching(queues.late_adhesions(agreements, today), search, *FACILITY_FIELDS)
+        )
+        return queues.late_rows(listing.rows, today), listing
+    if queue in ("open_audits", "to_validate"):
+        audits = getattr(queues, queue)(agreements).select_related("facility__company", "auditor")
+        listing = paged(_matching(audits, search, *FACILITY_FIELDS))
+        return list(listing.rows), listing
+    if queue == "to_consult":
+        keys = queues.eligible_to_consult(agreements, search)
+        listing = paged(keys)
+        found = Facility.objects.select_related("company").in_bulk([f for _a, f in listing.rows])
+        return [found[f] for _a, f in listing.rows], listing
+    if queue == "consultations":
+        consultations = queues.open_consultations(agreements).select_related(
+            "agreement", "facility__company"
+        )
+        listing = paged(_matching(consultations, search, *FACILITY_FIELDS))
+        states = queues.consultation_states(listing.rows, today)
+        return [(c, _state_label(states[c.pk][0]), states[c.pk][1]) for c in listing.rows], listing
+    if queue == "to_certify":
+        ready = [
+            c
+            for c in queues.cleared(agreements, today)
+            if not search
+            or any(
+                search.casefold() in text.casefold()
+                for text in (c.facility.code, c.facility.name, c.facility.company.name)
+            )
+        ]
+        listing = paged(ready)
+        return [c.facility for c in listing.rows], listing
+    certificates = Certificate.objects.filter(agreement=agreement).select_related(
+        "facility__company"
+    )
+    listing = paged(_matching(certificates, search, *FACILITY_FIELDS).order_by("-issued_on", "-id"))
+    return list(listing.rows), listing
 
 
 # ---------------------------------------------------------------- coordinator
@@ -279,7 +377,7 @@ def stage(request, slug):
                 _("%(agreement)s is now in stage “%(stage)s”.")
                 % {"agreement": agreement.code, "stage": agreement.get_stage_display()},
             )
-            return redirect("workbench:home")
+            return redirect("workbench:agreement", slug=agreement.slug)
     return render(
         request,
         "web/workbench/stage.html",
@@ -394,7 +492,7 @@ def audit_new(request, slug):
             messages.success(
                 request, _("The audit was assigned to %(auditor)s.") % {"auditor": audit.auditor}
             )
-            return redirect("workbench:home")
+            return redirect("workbench:agreement", slug=agreement.slug)
     return _simple_form(
         request,
         form,
@@ -415,7 +513,7 @@ def audit_validate(request, slug, pk):
         messages.error(request, exc.message)
     else:
         messages.success(request, _("The re-verification was validated."))
-    return redirect(_next_url(request, reverse("workbench:home")))
+    return redirect(_next_url(request, reverse("workbench:agreement", args=[agreement.slug])))
 
 
 @login_required
@@ -474,7 +572,7 @@ def certificate_new(request, slug):
                 _("Certificate %(code)s issued, valid until %(date)s.")
                 % {"code": certificate.code, "date": certificate.valid_until.isoformat()},
             )
-            return redirect("workbench:home")
+            return redirect("workbench:agreement", slug=agreement.slug)
     return _simple_form(
         request,
         form,

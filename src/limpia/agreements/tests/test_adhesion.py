@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from limpia.agreements import services
+from limpia.agreements import queues, services
 from limpia.agreements.models import Adhesion, FollowUpItem
 from limpia.agreements.tests.helpers import action, adhere, freeze_today
 from limpia.core.errors import DomainError, IllegalTransition, NotAllowed
@@ -261,17 +261,17 @@ def test_it_lists_facilities_with_overdue_actions_not_done(apl, facilities, pedr
         b1,
         [(action(apl, "1.1"), "not_applicable", "", ""), (action(apl, "2.1"), "done", "", "")],
     )
-    late = services.late_facilities(apl, today=dt.date(2025, 2, 1))
+    late = queues.late_facilities(apl, today=dt.date(2025, 2, 1))
     assert [(r["facility"].code, r["overdue_actions"]) for r in late] == [("A2", ["1.1", "2.1"])]
     assert late[0]["last_report"] == dt.date(2024, 12, 31)
 
-    late = services.late_facilities(apl, today=dt.date(2025, 5, 1))
+    late = queues.late_facilities(apl, today=dt.date(2025, 5, 1))
     assert [(r["facility"].code, r["overdue_actions"]) for r in late] == [
         ("A1", ["1.2"]),
         ("A2", ["1.1", "1.2", "2.1"]),
         ("B1", ["1.2"]),
     ]
-    assert services.late_facilities(apl, today=dt.date(2024, 10, 14)) == []
+    assert queues.late_facilities(apl, today=dt.date(2024, 10, 14)) == []
 
 
 def test_it_does_not_list_withdrawn_facilities_as_late(apl, facilities, pedro):
@@ -279,7 +279,7 @@ def test_it_does_not_list_withdrawn_facilities_as_late(apl, facilities, pedro):
     services.adhesion_withdraw(
         acting_user=pedro, adhesion=adhesion, on=dt.date(2024, 9, 30), reason="Cierre"
     )
-    assert services.late_facilities(apl, today=dt.date(2025, 5, 1)) == []
+    assert queues.late_facilities(apl, today=dt.date(2025, 5, 1)) == []
 
 
 def test_it_shows_who_is_late_to_the_coordinator(api, apl, facilities, cora, monkeypatch):

@@ -68,3 +68,9 @@ def change_reason(entry) -> str:
     if reason in CHANGE_REASONS:
         return CHANGE_REASONS[reason]
     return reason or entry.get_history_type_display()
+
+
+@register.filter
+def page_url(listing, number) -> str:
+    """The link to page `number` of a `web.paging.Listing`, its other parameters kept."""
+    return listing.url(number)

@@ -200,6 +200,8 @@ def test_it_walks_an_agreement_from_signature_to_certificate(
         response = coordinator.post("/work/agreements/apl-lacteo/stage/", {"to_stage": stage})
         assert response.status_code == 302, field_errors(html(response), "id_to_stage")
     page = html(coordinator.get("/work/"))
+    assert '<a href="/work/agreements/apl-lacteo/?queue=late">1</a>' in page
+    page = html(coordinator.get("/work/agreements/apl-lacteo/?queue=late"))
     assert "1.2, 2.1" in page
     stage_page = html(coordinator.get("/work/agreements/apl-lacteo/stage/"))
     assert stage_page.count("cora") >= 3
@@ -251,7 +253,7 @@ def test_it_walks_an_agreement_from_signature_to_certificate(
     assert "hx-post" not in html(auditor.get(sheet_url))
 
     # cora consults the regulators; rene answers he does not object.
-    page = html(coordinator.get("/work/"))
+    page = html(coordinator.get("/work/agreements/apl-lacteo/?queue=to_consult"))
     assert f"/work/agreements/apl-lacteo/consultations/new/?facility={facilities['A1'].pk}" in page
     response = coordinator.post(
         "/work/agreements/apl-lacteo/consultations/new/",
@@ -273,7 +275,10 @@ def test_it_walks_an_agreement_from_signature_to_certificate(
     assert consultation.answers.get().answered_by == rene
 
     # The consultation is cleared: cora issues the certificate.
-    assert "Ready for the certificate" in html(coordinator.get("/work/"))
+    home = html(coordinator.get("/work/"))
+    assert '<a href="/work/agreements/apl-lacteo/?queue=to_certify">1</a>' in home
+    page = html(coordinator.get("/work/agreements/apl-lacteo/?queue=to_certify"))
+    assert f"/work/agreements/apl-lacteo/certificates/new/?facility={facilities['A1'].pk}" in page
     response = coordinator.post(
         "/work/agreements/apl-lacteo/certificates/new/",
         {"facility": facilities["A1"].pk, "on": today.isoformat()},
@@ -282,7 +287,9 @@ def test_it_walks_an_agreement_from_signature_to_certificate(
     certificate = Certificate.objects.get()
     assert certificate.code == f"APL-LAC-01-A1-{today.year}"
     assert certificate.final_audit == audit
-    assert certificate.code in html(coordinator.get("/work/"))
+    assert certificate.code in html(
+        coordinator.get("/work/agreements/apl-lacteo/?queue=certificates")
+    )
 
 
 def test_it_reports_a_stale_version_and_does_not_overwrite(final_audit, aurora):
