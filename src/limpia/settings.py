@@ -219,7 +219,11 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["limpia.api.permissions.RulesPermission"],
     "DEFAULT_PAGINATION_CLASS": "limpia.api.pagination.Pagination",
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # `?search=` where a view names its search_fields (case-insensitive, every word must match)
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.SearchFilter",
+    ],
     "EXCEPTION_HANDLER": "limpia.api.errors.exception_handler",
     # OPTIONS and the HTML pages describe the bodies the views read, to who may send them.
     "DEFAULT_METADATA_CLASS": "limpia.api.metadata.Metadata",

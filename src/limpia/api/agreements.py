@@ -49,6 +49,7 @@ def _agreements(user):
 class AgreementViewSet(viewsets.ReadOnlyModelViewSet):
     lookup_field = "slug"
     filterset_fields = ["stage", "country", "sectors__code"]
+    search_fields = ["code", "name"]
 
     def get_queryset(self):
         if self.action not in ("list", "retrieve", "stage", "extend"):
@@ -198,6 +199,7 @@ class AgreementViewSet(viewsets.ReadOnlyModelViewSet):
 class CompanyViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = s.CompanySerializer
     filterset_fields = ["country", "size", "tax_id"]
+    search_fields = ["name", "tax_id"]
 
     def get_queryset(self):
         if is_admin(self.request.user):
@@ -223,6 +225,7 @@ class FacilityViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = s.FacilitySerializer
     lookup_field = "code"
     filterset_fields = ["company__tax_id", "subdivision"]
+    search_fields = ["code", "name", "company__name", "company__tax_id"]
 
     def get_queryset(self):
         visible = agreements_visible_to(self.request.user, Agreement.objects.all())
@@ -236,6 +239,7 @@ class FacilityViewSet(viewsets.ReadOnlyModelViewSet):
 class AdhesionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = s.AdhesionSerializer
     filterset_fields = ["agreement__slug", "facility__code"]
+    search_fields = ["facility__code", "facility__name", "facility__company__name"]
 
     def get_queryset(self):
         visible = agreements_visible_to(self.request.user, Agreement.objects.all())
@@ -326,6 +330,7 @@ class CertificateViewSet(viewsets.ReadOnlyModelViewSet):
     lookup_field = "code"
     lookup_value_regex = "[^/]+"
     filterset_fields = ["agreement__slug", "facility__code"]
+    search_fields = ["code", "facility__code", "facility_name", "company_name"]
     permission_classes = [AllowAny]
 
     def get_queryset(self):
@@ -413,6 +418,7 @@ class ExpertViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = s.ExpertSerializer
     lookup_field = "auditor_id"
     filterset_fields = ["kind", "country"]
+    search_fields = ["name", "auditor_id"]
     permission_classes = [AllowAny]
 
     def get_queryset(self):

@@ -8,7 +8,6 @@ from fractions import Fraction
 from urllib.parse import urlencode
 
 from django import forms
-from django.core.paginator import Paginator
 from django.db.models import Prefetch, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -38,10 +37,13 @@ from limpia.exchange import lists
 from limpia.registry.models import Expert
 from limpia.reports.certificates import CertificateDocument, certificate_pdf
 from limpia.reports.compliance_charts import compliance_chart
+from limpia.web.paging import page_of, search_text
 from limpia.web.templatetags.limpia_agreements import share, tax_id, tax_id_label
 
 CERTIFICATES_PER_PAGE = 100
 AGREEMENTS_PER_PAGE = 50
+FACILITIES_PER_PAGE = 50
+EXPERTS_PER_PAGE = 100
 
 
 def _agreements(user):
@@ -64,10 +66,11 @@ def agreement_list(request):
     """A page of agreements (AGREEMENTS_PER_PAGE), searched by code or name with `q`; the
     compliance figures are computed for that page only."""
     agreements = _agreements(request.user)
-    search = request.GET.get("q", "").strip()[:100]
+    search = search_text(request)
     if search:
         agreements = agreements.filter(Q(code__icontains=search) | Q(name__icontains=search))
-    page = Paginator(agreements, AGREEMENTS_PER_PAGE).get_page(request.GET.get("page"))
+    listing = page_of(request, agreements, AGREEMENTS_PER_PAGE, search=search)
+    page = listing.page
     reports = figures.consolidated_many(page.object_list)
     rows = [
         {
@@ -83,9 +86,7 @@ def agreement_list(request):
         "web/agreements/list.html",
         {
             "rows": rows,
-            "page": page,
-            "search": search,
-            "query": f"{urlencode({'q': search})}&" if search else "",
+            "listing": listing,
         },
     )
 
@@ -126,6 +127,25 @@ def stage_timeline(agreement: Agreement, changes: list[StageChange]) -> list[dic
     return steps
 
 
+def _adhesions(request, agreement):
+    """A page of the agreement's adhesions (FACILITIES_PER_PAGE, prefix `f`), searched by the
+    facility's code or name or the company's name or tax identifier."""
+    adhesions = (
+        Adhesion.objects.filter(agreement=agreement)
+        .select_related("facility__company__country", "facility__subdivision")
+        .order_by("facility__code", "pk")
+    )
+    search = search_text(request, "f")
+    if search:
+        adhesions = adhesions.filter(
+            Q(facility__code__icontains=search)
+            | Q(facility__name__icontains=search)
+            | Q(facility__company__name__icontains=search)
+            | Q(facility__company__tax_id__icontains=search)
+        )
+    return page_of(request, adhesions, FACILITIES_PER_PAGE, prefix="f", search=search)
+
+
 def agreement_detail(request, slug):
     queryset = _agreements(request.user).prefetch_related(
         Prefetch("signatories", queryset=Signatory.objects.select_related("organization")),
@@ -141,9 +161,7 @@ def agreement_detail(request, slug):
     goal_titles = {g.code: g.title for g in goals}
     action_texts = {a.code: a.text for g in goals for a in g.actions.all()}
     by_facility = {line.facility_code: line for line in report.facilities}
-    adhesions = Adhesion.objects.filter(agreement=agreement).select_related(
-        "facility__company", "facility__subdivision"
-    )
+    adhesions = _adhesions(request, agreement)
     impacts = [
         {**row, "metric_label": ImpactMetric(row["metric"]).label}
         if row["metric"] in ImpactMetric.values
@@ -174,7 +192,8 @@ def agreement_detail(request, slug):
             "report": report,
             "goal_lines": [(line, goal_titles.get(line.code, "")) for line in report.goals],
             "action_lines": [(line, action_texts.get(line.code, "")) for line in report.actions],
-            "adhesions": [(a, by_facility.get(a.facility.code)) for a in adhesions],
+            "adhesions": adhesions,
+            "adhesion_rows": [(a, by_facility.get(a.facility.code)) for a in adhesions.rows],
             "impacts": impacts,
         },
     )
@@ -222,17 +241,26 @@ def _visible_certificates(request):
 
 def certificate_list(request):
     certificates, chosen = _visible_certificates(request)
-    page = Paginator(certificates, CERTIFICATES_PER_PAGE).get_page(request.GET.get("page"))
-    states = figures.certificate_states(page.object_list, today=timezone.localdate())
-    rows = [{"certificate": c, "state": states[c.pk]} for c in page.object_list]
+    search = search_text(request)
+    if search:
+        certificates = certificates.filter(
+            Q(code__icontains=search)
+            | Q(facility__code__icontains=search)
+            | Q(facility_name__icontains=search)
+            | Q(company_name__icontains=search)
+            | Q(facility__company__tax_id__icontains=search)
+        )
+    listing = page_of(request, certificates, CERTIFICATES_PER_PAGE, search=search)
+    states = figures.certificate_states(listing.rows, today=timezone.localdate())
+    rows = [{"certificate": c, "state": states[c.pk]} for c in listing.rows]
     return render(
         request,
         "web/agreements/certificates.html",
         {
             "rows": rows,
-            "page": page,
+            "listing": listing,
             "agreement_slug": chosen,
-            "query": f"{urlencode({'agreement': chosen})}&" if chosen else "",
+            "keep": [("agreement", chosen)] if chosen else [],
         },
     )
 
@@ -401,4 +429,12 @@ def registry_export(request, fmt: str):
 def registry(request):
     today = timezone.localdate()
     experts = Expert.objects.public_list(today).select_related("country")
-    return render(request, "web/agreements/registry.html", {"experts": experts, "today": today})
+    search = search_text(request)
+    if search:
+        experts = experts.filter(
+            Q(name__icontains=search)
+            | Q(auditor_id__icontains=search)
+            | Q(specialities__code__startswith=search)
+        ).distinct()
+    listing = page_of(request, experts, EXPERTS_PER_PAGE, search=search)
+    return render(request, "web/agreements/registry.html", {"listing": listing, "today": today})

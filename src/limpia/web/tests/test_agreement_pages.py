@@ -252,8 +252,8 @@ def make_listed_agreement(n, auditor):
         ("/agreements/", 8, "APL-3"),
         # count, certificates, the counts of their maintenance audits (certificate_states)
         ("/certificates/", 3, "APL-3-F3"),
-        # experts, their specialities
-        ("/registry/", 2, "ESP-3"),
+        # count, a page of experts, their specialities
+        ("/registry/", 3, "ESP-3"),
     ],
 )
 def test_it_lists_in_a_fixed_number_of_queries(url, expected, shown_text, aurora, visitor):
@@ -450,8 +450,8 @@ def test_it_lists_the_registry_of_today(aurora, visitor):
     )
     html = page(visitor, "/registry/")
     row = text(re.search(r'<tr data-expert="AUD-001">(.*?)</tr>', html, re.S).group(1))
-    spanish = dairy.name_es or dairy.name_en  # the reference data may lack a Spanish name
-    assert row == f"Aurora Auditora Chile AUD-001 APL auditor 1050 {spanish} 12/31/2027"
+    # in the page's language (English here): the reference data's English name
+    assert row == f"Aurora Auditora Chile AUD-001 APL auditor 1050 {dairy.name_en} 12/31/2027"
     assert "Vencida" not in html
 
 
@@ -562,15 +562,16 @@ def test_it_renders_every_page_in_spanish_by_default(certificate, client):
 def test_it_shows_the_detail_page_in_a_fixed_number_of_queries(audited, cora, aurora, visitor):
     # the agreement, sectors, subdivisions, signatories, goals, actions, stage changes,
     # documents, extensions, the consolidated report's four (audited facilities, any
-    # re-verification to merge, counts per facility and goal, per action), adhesions, impacts
-    assert count_queries(visitor, "/agreements/apl-lacteo/") == 15
+    # re-verification to merge, counts per facility and goal, per action), the count and a page
+    # of adhesions, impacts
+    assert count_queries(visitor, "/agreements/apl-lacteo/") == 16
     facility = Facility.objects.create(
         company=Company.objects.get(tax_id="965432109"), code="B2", name="Planta Chillán"
     )
     # adhered during the window (recorded directly: the agreement has moved on since)
     Adhesion.objects.create(agreement=audited, facility=facility, adhered_on=ADHERED)
     final_audit(audited, facility, coordinator=cora, auditor=aurora, outcomes=OUTCOMES["B1"])
-    assert count_queries(visitor, "/agreements/apl-lacteo/") == 15
+    assert count_queries(visitor, "/agreements/apl-lacteo/") == 16
 
 
 # ---------------------------------------------------------------- lists as files
@@ -641,3 +642,50 @@ def test_it_pages_and_searches_the_agreements(aurora, visitor, settings, monkeyp
     assert "APL-1" not in found
     assert "APL-3" not in found
     assert "No agreement matches" in text(page(visitor, "/agreements/?q=nada"))
+
+
+def test_it_pages_and_searches_the_adhered_facilities(audited, facilities, visitor, monkeypatch):
+    monkeypatch.setattr("limpia.web.agreement_views.FACILITIES_PER_PAGE", 2)
+    first = page(visitor, "/agreements/apl-lacteo/")
+    second = page(visitor, "/agreements/apl-lacteo/?fpage=2")
+    listed = re.findall(r'<tr data-facility="([^"]+)"', first + second)
+    assert sorted(listed) == ["A1", "A2", "B1"]  # every facility once, in facility-code order
+    assert 'href="?fpage=2"' in first
+    # Searched by the company's name: both of its facilities, and the compliance of each.
+    found = page(visitor, "/agreements/apl-lacteo/?fq=Lácteos del Sur")
+    assert re.findall(r'<tr data-facility="([^"]+)"', found) == ["A1", "A2"]
+    assert "2 found" in text(found)
+    # The compliance figures above the list stay those of every audited facility.
+    assert "3 audited facilities" in text(found)
+    nothing = text(page(visitor, "/agreements/apl-lacteo/?fq=zzz"))
+    assert "No facility matches the search." in nothing
+
+
+def test_it_searches_the_certificates_and_keeps_the_agreement(certificate, audited, visitor):
+    by_company = page(visitor, f"/certificates/?agreement={audited.slug}&q=lácteos")
+    assert f'data-certificate="{certificate.code}"' in by_company
+    assert 'name="agreement" value="apl-lacteo"' in by_company  # the search keeps the filter
+    assert f'data-certificate="{certificate.code}"' in page(visitor, "/certificates/?q=76086428")
+    missing = text(page(visitor, "/certificates/?q=zzz"))
+    assert "No certificate matches the search." in missing
+
+
+def test_it_pages_and_searches_the_registry(aurora, visitor, monkeypatch):
+    monkeypatch.setattr("limpia.web.agreement_views.EXPERTS_PER_PAGE", 2)
+    aurora.specialities.add(Sector.objects.get(code="1050"))
+    for n in (1, 2):
+        Expert.objects.create(
+            auditor_id=f"ESP-{n}",
+            kind="specialist",
+            name=f"Especialista {n}",
+            registered_from=dt.date(2020, 1, 1),
+        )
+    first, second = page(visitor, "/registry/"), page(visitor, "/registry/?page=2")
+    listed = re.findall(r'<tr data-expert="([^"]+)"', first + second)
+    assert sorted(listed) == ["AUD-001", "ESP-1", "ESP-2"]
+    assert re.findall(r'<tr data-expert="([^"]+)"', page(visitor, "/registry/?q=105")) == [
+        "AUD-001"
+    ]  # by the ISIC code of a speciality
+    assert re.findall(r'<tr data-expert="([^"]+)"', page(visitor, "/registry/?q=esp-2")) == [
+        "ESP-2"
+    ]
