@@ -44,6 +44,12 @@ NAMES = (
     "compliance_api",
     "plan_tree_api",
     "plan_page",
+    "agreement_page",
+    "certificates_page",
+    "registry_page",
+    "plans_api",
+    "facilities_api",
+    "certificates_api",
     "report_pdf",
     "dashboard_page",
     "dashboard_api",
@@ -127,6 +133,8 @@ class Target:
         if reuse and self.generated():
             log(f"{self.key}: reusing the data generated in {self.directory}")
             self.secret()
+            # Code measured after the data was generated may bring migrations: apply them.
+            limpia(self.env, "migrate", "-v0")
             limpia(self.env, "collectstatic", "--noinput", "-v0")
             return {**self.generated(), "note": "reused from an earlier run of the same data"}
         shutil.rmtree(self.directory, ignore_errors=True)

@@ -33,6 +33,19 @@ class Stage(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
 
 
+# What a search for a facility looks in: its code and name, its company's name and tax identifier
+FACILITY_SEARCH_FIELDS = ("code", "name", "company__name", "company__tax_id")
+
+
+def facility_search(text: str, through: str = "facility__") -> Q:
+    """Rows whose facility matches `text` in any of FACILITY_SEARCH_FIELDS (case-insensitive);
+    `through` is the lookup path from the rows to the facility."""
+    condition = Q()
+    for field in FACILITY_SEARCH_FIELDS:
+        condition |= Q(**{f"{through}{field}__icontains": text})
+    return condition
+
+
 class AgreementQuerySet(models.QuerySet):
     def published(self):
         """What the public sees: agreements from signature on, and closed ones."""

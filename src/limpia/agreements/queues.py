@@ -35,6 +35,7 @@ from limpia.agreements.models import (
     ItemStatus,
     ResponsibleParty,
     Signatory,
+    facility_search,
 )
 
 SETTLED = (ItemStatus.DONE, ItemStatus.NOT_APPLICABLE)
@@ -205,15 +206,11 @@ def _candidates(agreements):
 
 def eligible_to_consult(agreements, search: str = "") -> list[tuple[int, int]]:
     """(agreement id, facility id) of the eligible facilities whose regulators are not yet
-    consulted, ordered by agreement and facility code; `search` narrows by facility code or
-    name or company name. The eligibility is `figures.eligibility` of the candidates."""
+    consulted, ordered by agreement and facility code; `search` narrows them as
+    `facility_search` does. The eligibility is `figures.eligibility` of the candidates."""
     candidates = _candidates(agreements)
     if search:
-        candidates = candidates.filter(
-            Q(facility__code__icontains=search)
-            | Q(facility__name__icontains=search)
-            | Q(facility__company__name__icontains=search)
-        )
+        candidates = candidates.filter(facility_search(search))
     outcome = figures.eligibility_of(candidates)
     return [key for key, state in outcome.items() if state == "eligible"]
 

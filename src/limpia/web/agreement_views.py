@@ -29,6 +29,7 @@ from limpia.agreements.models import (
     Signatory,
     Stage,
     StageChange,
+    facility_search,
 )
 from limpia.api.agreements import verification
 from limpia.core.history import history_entries
@@ -137,12 +138,7 @@ def _adhesions(request, agreement):
     )
     search = search_text(request, "f")
     if search:
-        adhesions = adhesions.filter(
-            Q(facility__code__icontains=search)
-            | Q(facility__name__icontains=search)
-            | Q(facility__company__name__icontains=search)
-            | Q(facility__company__tax_id__icontains=search)
-        )
+        adhesions = adhesions.filter(facility_search(search))
     return page_of(request, adhesions, FACILITIES_PER_PAGE, prefix="f", search=search)
 
 

@@ -36,6 +36,7 @@ from limpia.access.rules import (
 from limpia.agreements import figures, queues, services
 from limpia.agreements.lifecycle import TRANSITIONS
 from limpia.agreements.models import (
+    FACILITY_SEARCH_FIELDS,
     Adhesion,
     Agreement,
     Audit,
@@ -166,7 +167,7 @@ def _matching(queryset, search: str, *fields: str):
     return queryset.filter(condition)
 
 
-FACILITY_FIELDS = ("facility__code", "facility__name", "facility__company__name")
+FACILITY_FIELDS = tuple(f"facility__{field}" for field in FACILITY_SEARCH_FIELDS)
 
 
 @login_required

@@ -267,6 +267,10 @@ def test_a_long_queue_is_paged_and_searched(organizations, aurora, monkeypatch):
     assert found.count("/report/apl-1/") == 10  # F1-020 to F1-029
     assert "10 found" in found
     assert 'name="queue" value="late"' in found  # the search stays in the queue
+    by_tax_id = coordinator.get("/work/agreements/apl-1/?queue=late&q=70000001").content.decode()
+    assert by_tax_id.count("/report/apl-1/") == 25 and "30 found" in by_tax_id
+    nobody = coordinator.get("/work/agreements/apl-1/?queue=late&q=79999999").content.decode()
+    assert "/report/apl-1/" not in nobody and "0 found" in nobody
 
 
 def test_someone_who_does_not_coordinate_the_agreement_is_refused(agreements, carlos):
