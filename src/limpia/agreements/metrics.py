@@ -6,99 +6,123 @@ Each metric turns the agreements' rows into dated observations that the progress
 exactly as it reads approved measurements: for an `increment` indicator, the number of new
 companies (or facilities, agreements, ...) on each date; for a `level` indicator, the running
 total on each date. Nothing is stored: the values follow the data.
+
+The counting is done by the database. A series is a queryset of one row per counted subject
+with its date (a company's first adhesion, an agreement's signing date); `core.sql.counts_by_date`
+groups every series a page needs by date in one query, so what reaches Python is one row per
+date, never one per company or facility. Regional committees are few (one per region) and are
+read as rows.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
+import json
+from collections.abc import Iterable
 from decimal import Decimal
+from functools import cached_property
 
-from django.db.models import Count
+from django.db.models import Count, F, Min, Q
 
 from limpia.agreements.models import Adhesion, Agreement, Certificate, RegionalCommittee
 from limpia.core.models import Subdivision
+from limpia.core.sql import counts_by_date, exists_many
 from limpia.progress import Observation
 
 SME = ("micro", "pequeña", "mediana")
+COUNTED = frozenset(
+    {
+        "companies_adhered",
+        "facilities_adhered",
+        "companies_certified",
+        "facilities_certified",
+        "agreements_signed",
+        "documents_published",
+    }
+)
 
 
 def _date(value) -> dt.date | None:
     if value in (None, ""):
         return None
-    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
 
 
-def _matches(params: dict, facility) -> bool:
-    return _matches_company(
-        params, company=facility.company, subdivision_id=facility.subdivision_id
-    )
+def facility_filter(params: dict, through: str = "facility__") -> Q:
+    """The facilities a metric's parameters select (size of the company, its country, an ISIC
+    code prefix of its sector, the facility's first-level subdivision), as a filter on a model
+    that reaches the facility through `through`."""
+    q = Q()
+    if params.get("sizes"):
+        q &= Q(**{f"{through}company__size__in": list(params["sizes"])})
+    if params.get("country"):
+        q &= Q(**{f"{through}company__country_id": params["country"]})
+    if params.get("sector"):
+        q &= Q(**{f"{through}company__sector__code__startswith": str(params["sector"])})
+    if params.get("subdivision"):
+        q &= Q(**{f"{through}subdivision_id": params["subdivision"]})
+    return q
 
 
-def _matches_company(params: dict, *, company, subdivision_id: str | None) -> bool:
-    sizes = params.get("sizes")
-    if sizes and company.size not in sizes:
-        return False
-    country = params.get("country")
-    if country and company.country_id != country:
-        return False
-    sector = params.get("sector")
-    if sector and not (company.sector.code if company.sector_id else "").startswith(str(sector)):
-        return False
-    subdivision = params.get("subdivision")
-    return not subdivision or subdivision_id == subdivision
+def _first_dates(queryset, subject: str, day: str):
+    """One row per subject (a company, a facility) with its earliest date."""
+    return queryset.values(subject).annotate(day_on=Min(day))
 
 
-def _series(events: list[dt.date], measure: str, since: dt.date | None) -> list[Observation]:
-    """Dated counts as observations: per-date increments, or running totals for a level."""
-    counts = Counter(day for day in events if since is None or day >= since)
+def series_queryset(metric: str, params: dict):
+    """The rows a counted metric counts, one per subject, each with its date as `day_on`."""
+    if metric in ("companies_adhered", "facilities_adhered"):
+        rows = Adhesion.objects.filter(withdrawn_on__isnull=True).filter(facility_filter(params))
+        subject = "facility__company_id" if metric == "companies_adhered" else "facility_id"
+        return _first_dates(rows, subject, "adhered_on")
+    if metric in ("companies_certified", "facilities_certified"):
+        rows = Certificate.objects.filter(revoked_on__isnull=True).filter(facility_filter(params))
+        subject = "facility__company_id" if metric == "companies_certified" else "facility_id"
+        return _first_dates(rows, subject, "issued_on")
+    if metric == "agreements_signed":
+        rows = Agreement.objects.filter(signing_date__isnull=False).exclude(stage="cancelled")
+        if params.get("country"):
+            rows = rows.filter(country_id=params["country"])
+        return rows.values(day_on=F("signing_date"))
+    if metric == "documents_published":
+        from limpia.knowledge.metrics import published_matching
+
+        return published_matching(params).values(day_on=F("published_on"))
+    raise ValueError(f"unknown metric {metric!r}")
+
+
+def _series(counts: Iterable[tuple], measure: str, since: dt.date | None) -> list[Observation]:
+    """Counts per date as observations: per-date increments, or running totals for a level."""
+    by_day: dict[dt.date, int] = {}
+    for day, n in counts:
+        day = _date(day)
+        if since is None or day >= since:
+            by_day[day] = by_day.get(day, 0) + n
     observations, total = [], 0
-    for day in sorted(counts):
-        total += counts[day]
-        value = counts[day] if measure == "increment" else total
+    for day in sorted(by_day):
+        total += by_day[day]
+        value = by_day[day] if measure == "increment" else total
         observations.append(Observation(date=day, value=Decimal(value)))
     return observations
 
 
-def _first_dates(rows, key) -> list[dt.date]:
-    first: dict = {}
-    for subject, day in rows:
-        k = key(subject)
-        if k not in first or day < first[k]:
-            first[k] = day
-    return list(first.values())
+def _key(metric: str, params: dict) -> tuple[str, str]:
+    return metric, json.dumps(params or {}, sort_keys=True, default=str)
 
 
 class MetricData:
-    """The rows every metric needs, read once (one query per kind of data) for a whole page."""
+    """The computed indicators of a page, read in a fixed number of queries: every counted
+    series in one query, whether sample data is involved in one more, regional committees in
+    two; the number of indicators does not change it."""
 
-    def __init__(self, metrics: set[str]):
-        self.adhesions = []
-        self.certificates = []
-        self.agreements = []
-        self.committees = []
-        self.documents = []
-        if "documents_published" in metrics:
-            from limpia.knowledge.metrics import published_documents
-
-            self.documents = published_documents()
-        if metrics & {"companies_adhered", "facilities_adhered"}:
-            self.adhesions = list(
-                Adhesion.objects.filter(withdrawn_on__isnull=True).select_related(
-                    "facility__company__sector", "agreement"
-                )
-            )
-        if metrics & {"companies_certified", "facilities_certified"}:
-            self.certificates = list(
-                Certificate.objects.filter(revoked_on__isnull=True).select_related(
-                    "facility__company__sector"
-                )
-            )
-        if "agreements_signed" in metrics:
-            self.agreements = list(
-                Agreement.objects.filter(signing_date__isnull=False).exclude(stage="cancelled")
-            )
-        if "regions_with_committee" in metrics:
+    def __init__(self, requests: Iterable[tuple[str, dict]]):
+        self.requests = {
+            _key(metric, params): (metric, params or {}) for metric, params in requests
+        }
+        self.metrics = {metric for metric, _ in self.requests.values()}
+        self._counts: dict[tuple[str, str], list[tuple]] = {}
+        self._read_counts([key for key in self.requests if key[0] in COUNTED])
+        if "regions_with_committee" in self.metrics:
             self.committees = list(RegionalCommittee.objects.all())
             self.regions = dict(
                 Subdivision.objects.filter(parent__isnull=True)
@@ -107,50 +131,60 @@ class MetricData:
                 .values_list("country_id", "n")
             )
 
-    @property
+    @classmethod
+    def for_indicators(cls, indicators: Iterable) -> MetricData | None:
+        """The data for the computed indicators among `indicators`; None when there are none."""
+        requests = [(i.metric, i.metric_params) for i in indicators if i.metric]
+        return cls(requests) if requests else None
+
+    def _read_counts(self, keys: list[tuple[str, str]]) -> None:
+        series = [(series_queryset(*self.requests[key]), "day_on") for key in keys]
+        for key, counts in zip(keys, counts_by_date(series), strict=True):
+            self._counts[key] = counts
+
+    @cached_property
     def sample_metrics(self) -> frozenset[str]:
         """The metrics whose rows include sample data (the pages flag them)."""
-        flagged = set()
-        if any(a.agreement.is_sample or a.facility.company.is_sample for a in self.adhesions):
+        checks = {}
+        if self.metrics & {"companies_adhered", "facilities_adhered"}:
+            checks["adhered"] = Adhesion.objects.filter(withdrawn_on__isnull=True).filter(
+                Q(agreement__is_sample=True) | Q(facility__company__is_sample=True)
+            )
+        if self.metrics & {"companies_certified", "facilities_certified"}:
+            checks["certified"] = Certificate.objects.filter(
+                revoked_on__isnull=True, is_sample=True
+            )
+        if "agreements_signed" in self.metrics:
+            checks["agreements_signed"] = Agreement.objects.filter(
+                signing_date__isnull=False, is_sample=True
+            ).exclude(stage="cancelled")
+        if "regions_with_committee" in self.metrics:
+            checks["regions_with_committee"] = RegionalCommittee.objects.filter(is_sample=True)
+        if "documents_published" in self.metrics:
+            from limpia.knowledge.metrics import published_matching
+
+            checks["documents_published"] = published_matching({}).filter(is_sample=True)
+        found = exists_many(checks)
+        flagged = set(found - {"adhered", "certified"})
+        if "adhered" in found:
             flagged |= {"companies_adhered", "facilities_adhered"}
-        if any(c.is_sample for c in self.certificates):
+        if "certified" in found:
             flagged |= {"companies_certified", "facilities_certified"}
-        if any(a.is_sample for a in self.agreements):
-            flagged.add("agreements_signed")
-        if any(c.is_sample for c in self.committees):
-            flagged.add("regions_with_committee")
-        if any(d.is_sample for d in self.documents):
-            flagged.add("documents_published")
         return frozenset(flagged)
 
     def observations(self, metric: str, params: dict, measure: str) -> list[Observation]:
-        since = _date(params.get("since"))
-        if metric in ("companies_adhered", "facilities_adhered"):
-            rows = [
-                (a.facility, a.adhered_on) for a in self.adhesions if _matches(params, a.facility)
-            ]
-            key = (lambda f: f.company_id) if metric == "companies_adhered" else (lambda f: f.pk)
-            return _series(_first_dates(rows, key), measure, since)
-        if metric in ("companies_certified", "facilities_certified"):
-            rows = [
-                (c.facility, c.issued_on) for c in self.certificates if _matches(params, c.facility)
-            ]
-            key = (lambda f: f.company_id) if metric == "companies_certified" else (lambda f: f.pk)
-            return _series(_first_dates(rows, key), measure, since)
-        if metric == "agreements_signed":
-            country = params.get("country")
-            days = [
-                a.signing_date for a in self.agreements if not country or a.country_id == country
-            ]
-            return _series(days, measure, since)
+        params = params or {}
         if metric == "regions_with_committee":
+            if metric not in self.metrics:
+                raise ValueError(f"{metric!r} was not read for this page")
             return self._regions(params)
-        if metric == "documents_published":
-            from limpia.knowledge.metrics import matches
-
-            days = [d.published_on for d in self.documents if matches(d, params)]
-            return _series(days, measure, since)
-        raise ValueError(f"unknown metric {metric!r}")
+        key = _key(metric, params)
+        if key not in self._counts:  # an indicator the page did not announce: one more query
+            if metric not in COUNTED:
+                raise ValueError(f"unknown metric {metric!r}")
+            self.requests[key] = (metric, params)
+            self._read_counts([key])
+        return _series(self._counts[key], measure, _date(params.get("since")))
 
     def _regions(self, params: dict) -> list[Observation]:
         """The share (%) of the country's first-level subdivisions with an active committee,

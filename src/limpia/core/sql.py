@@ -44,3 +44,53 @@ def regroup_sets(
         for position, *row in cursor.fetchall():
             result[order[position]].append(tuple(row))
     return result
+
+
+def counts_by_date(series: list[tuple[QuerySet, str]]) -> list[list[tuple]]:
+    """Rows per date of several querysets, in one query: for each ``(queryset, column)``, the
+    dates of ``column`` in the queryset's rows with how many rows have each.
+
+    ``SELECT 0, column, COUNT(*) FROM (queryset) GROUP BY column UNION ALL SELECT 1, ...``: a
+    queryset that groups already (the first adhesion date of each company) is grouped again by
+    its date, so that one row per date comes back, never one per company. Every queryset must
+    read the same database. Dates come back as the driver gives them (SQLite: ISO text).
+    """
+    if not series:
+        return []
+    alias = series[0][0].db
+    connection = connections[alias]
+    quote = connection.ops.quote_name
+    selects, params = [], []
+    for position, (queryset, column) in enumerate(series):
+        sql, query_params = queryset.order_by().query.get_compiler(using=alias).as_sql()
+        selects.append(
+            f"SELECT {position} AS series_, s_.{quote(column)} AS day_, COUNT(*) AS n_ "
+            f"FROM ({sql}) s_ GROUP BY s_.{quote(column)}"
+        )
+        params.extend(query_params)
+    result: list[list[tuple]] = [[] for _ in series]
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(selects), params)
+        for position, day, n in cursor.fetchall():
+            result[position].append((day, n))
+    return result
+
+
+def exists_many(querysets: dict[str, QuerySet]) -> frozenset[str]:
+    """The names whose queryset has at least one row, in one query
+    (``SELECT EXISTS(...), EXISTS(...)``)."""
+    if not querysets:
+        return frozenset()
+    alias = next(iter(querysets.values())).db
+    connection = connections[alias]
+    parts, params = [], []
+    for queryset in querysets.values():
+        sql, query_params = (
+            queryset.order_by().values("pk")[:1].query.get_compiler(using=alias).as_sql()
+        )
+        parts.append(f"EXISTS({sql})")
+        params.extend(query_params)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(parts), params)
+        row = cursor.fetchone()
+    return frozenset(name for name, found in zip(querysets, row, strict=True) if found)

@@ -373,12 +373,9 @@ class _Builder:
         self.qualitative = {}
         for measurement in all_measurements:
             self.qualitative.setdefault(measurement.indicator_id, []).append(measurement)
-        metrics = {i.metric for i in indicators if i.metric}
-        self.computed = None
-        if metrics:
-            from limpia.agreements.metrics import MetricData
+        from limpia.agreements.metrics import MetricData
 
-            self.computed = MetricData(metrics)
+        self.computed = MetricData.for_indicators(indicators)
         by_node: dict[int | None, list[Indicator]] = {}
         for indicator in indicators:
             indicator.plan = plan

@@ -109,12 +109,9 @@ def _approved(indicators) -> dict[int, list[Measurement]]:
 
 
 def _metric_data(indicators):
-    metrics = {i.metric for i in indicators if i.metric}
-    if not metrics:
-        return None
     from limpia.agreements.metrics import MetricData
 
-    return MetricData(metrics)
+    return MetricData.for_indicators(indicators)
 
 
 def _check_quantity(indicator: Indicator) -> None:

@@ -90,7 +90,7 @@ def indicator_observations(indicator: Indicator, *, computed=None) -> list[metho
         if computed is None:
             from limpia.agreements.metrics import MetricData
 
-            computed = MetricData({indicator.metric})
+            computed = MetricData.for_indicators([indicator])
         return computed.observations(indicator.metric, indicator.metric_params, indicator.measure)
     return [
         method.Observation(date=m.date, value=m.value if m.value is not None else Decimal(0))
@@ -179,12 +179,10 @@ def plan_trees(plans: list[Plan], *, as_of: date) -> dict[int, PlanTree]:
     indicators_by_plan: dict[int, list[Indicator]] = defaultdict(list)
     for indicator in indicators:
         indicators_by_plan[indicator.plan_id].append(indicator)
-    computed = None
-    metrics = {i.metric for i in indicators if i.metric}
-    if metrics:  # at most one query per kind of data, whatever the number of indicators
-        from limpia.agreements.metrics import MetricData
+    from limpia.agreements.metrics import MetricData
 
-        computed = MetricData(metrics)
+    # A fixed number of queries for every computed indicator of these plans together.
+    computed = MetricData.for_indicators(indicators)
     return {
         plan.pk: _build(plan, nodes_by_plan[plan.pk], indicators_by_plan[plan.pk], as_of, computed)
         for plan in plans
