@@ -1,7 +1,9 @@
 """`limpia serve` behind a TLS-terminating proxy, for real (docs/configuration.md, Security):
 waitress takes X-Forwarded-Proto and X-Forwarded-For only from LIMPIA_TRUSTED_PROXY, so the
 HTTPS redirect stops once the proxy says https, a visitor who says so himself is still
-redirected, and failed logins are counted by the visitor's address, not the proxy's."""
+redirected, and failed logins are counted by the visitor's address, not the proxy's. Each test
+runs under waitress and under gunicorn with two workers (`--server gunicorn`), which must apply
+the same rule (limpia.web.proxy)."""
 
 import http.client
 import os
@@ -42,14 +44,22 @@ def installation(tmp_path_factory):
     return env
 
 
+SERVERS = {"waitress": [], "gunicorn": ["--server", "gunicorn", "--workers", "2"]}
+
+
+@pytest.fixture(scope="module", params=list(SERVERS))
+def server(request):
+    return request.param
+
+
 @contextmanager
-def serving(env, **variables):
+def serving(env, server="waitress", **variables):
     """`limpia serve` on a free port; yields the port and, once stopped, its output."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     server = subprocess.Popen(
-        [*LIMPIA, "serve", "--no-worker", "--port", str(port)],
+        [*LIMPIA, "serve", "--no-worker", "--port", str(port), *SERVERS[server]],
         env={**env, **variables},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -84,9 +94,9 @@ def request(port, method, path, headers=None, body=None) -> tuple[int, dict, str
 
 
 @pytest.fixture(scope="module")
-def behind_proxy(installation):
+def behind_proxy(installation, server):
     """Served with the proxy at 127.0.0.1, the address this test's requests come from."""
-    with serving(installation, LIMPIA_TRUSTED_PROXY="127.0.0.1") as (port, _):
+    with serving(installation, server, LIMPIA_TRUSTED_PROXY="127.0.0.1") as (port, _):
         yield port
 
 
@@ -110,17 +120,19 @@ def test_it_still_redirects_a_plain_request_from_the_trusted_proxy(behind_proxy)
         pytest.param({"LIMPIA_TRUSTED_PROXY": "192.0.2.1"}, False, id="another-address"),
     ],
 )
-def test_it_ignores_the_https_header_from_anyone_but_the_trusted_proxy(installation, proxy, warned):
-    with serving(installation, **proxy) as (port, output):
+def test_it_ignores_the_https_header_from_anyone_but_the_trusted_proxy(
+    installation, server, proxy, warned
+):
+    with serving(installation, server, **proxy) as (port, output):
         status, headers, _ = request(port, "GET", PAGE, HTTPS)
     assert status == 301  # a visitor cannot make itself look like HTTPS
     assert headers["Location"] == f"https://127.0.0.1:{port}{PAGE}"
     # Without a trusted proxy, `limpia serve` says at start that nothing will be HTTPS.
-    assert ("waitress drops the x-forwarded-proto header" in output[0]) is warned
+    assert (f"{server} drops the x-forwarded-proto header" in output[0]) is warned
 
 
 def test_it_counts_failed_logins_by_the_address_the_trusted_proxy_forwards(
-    installation, behind_proxy
+    installation, server, behind_proxy
 ):
     # The proxy appends the address it saw (nginx: $proxy_add_x_forwarded_for) after whatever
     # the visitor claimed; only that last one counts.
@@ -149,6 +161,8 @@ def test_it_counts_failed_logins_by_the_address_the_trusted_proxy_forwards(
             "SELECT ip_address, failures_since_start FROM axes_accessattempt WHERE username = ?",
             ("nadie",),
         ).fetchall()
+        with database:  # the other server's run starts from no failed login
+            database.execute("DELETE FROM axes_accessattempt")
     finally:
         database.close()
     assert attempts == [("203.0.113.9", 1)]
@@ -173,3 +187,15 @@ def test_it_refuses_to_serve_with_a_trusted_proxy_it_cannot_use(installation, va
     )
     assert refused.returncode == 2
     assert "limpia: configuration error: LIMPIA_TRUSTED_PROXY" in refused.stderr
+
+
+def test_gunicorn_serves_pages_and_the_api_from_several_workers(installation):
+    """`limpia serve --server gunicorn --workers 2`: two worker processes answer pages and API."""
+    with serving(installation, "gunicorn", LIMPIA_TRUSTED_PROXY="127.0.0.1") as (port, output):
+        answers = [request(port, "GET", "/api/v1/agreements/", HTTPS) for _ in range(6)]
+        page = request(port, "GET", "/", HTTPS)
+    assert {status for status, _, _ in answers} == {200}
+    assert all('"results"' in body for _, _, body in answers)
+    assert page[0] == 200 and "<html" in page[2]
+    assert "2 gunicorn workers" in output[0]
+    assert len(set(re.findall(r"Booting worker with pid: (\d+)", output[0]))) == 2
