@@ -34,7 +34,7 @@ facility = st.fixed_dictionaries(
 company = st.fixed_dictionaries(
     {
         "size": st.sampled_from(["micro", "pequeña", "mediana", "grande"]),
-        "sector": st.sampled_from(SECTORS + (None,)),
+        "sector": st.sampled_from((*SECTORS, None)),
         "facilities": st.lists(facility, min_size=1, max_size=3),
     }
 )
