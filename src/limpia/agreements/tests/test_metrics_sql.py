@@ -41,9 +41,7 @@ company = st.fixed_dictionaries(
 params = st.fixed_dictionaries(
     {},
     optional={
-        "sizes": st.sets(st.sampled_from(["micro", "pequeña", "mediana"]), min_size=1).map(
-            sorted
-        ),
+        "sizes": st.sets(st.sampled_from(["micro", "pequeña", "mediana"]), min_size=1).map(sorted),
         "sector": st.sampled_from(["10", "105", "1050", "20"]),
         "subdivision": st.sampled_from(REGIONS),
         "since": day.map(lambda d: (START + dt.timedelta(days=d)).isoformat()),
