@@ -21,7 +21,7 @@ def indicator_data(item: IndicatorResult) -> dict:
         "baseline": {"value": number(result.baseline_value), "date": result.baseline_date},
         "targets": [
             {"value": number(t.value), "due_date": t.due_date, "text": t.text}
-            for t in indicator.targets.all()
+            for t in indicator.targets
         ],
         "current_value": number(result.current_value),
         "observed_on": result.observed_on,
@@ -56,7 +56,7 @@ def node_data(item: NodeResult) -> dict:
         "implementation_status": node.implementation_status,
         "responsible": [
             {"organization": r.organization.key, "name": r.organization.name, "role": r.role}
-            for r in node.responsibilities.all()
+            for r in node.responsibilities
         ],
         **_rollup_data(item.rollup),
         "indicators": [indicator_data(i) for i in item.indicators],

@@ -1,7 +1,8 @@
 """Plan trees with their progress, computed on read from rows fetched in a fixed number of queries.
 
 The arithmetic lives in the pure module `limpia.progress`; this module only fetches rows
-(5 queries for any number of plans and nodes), builds the trees and feeds the method.
+(5 queries for any number of plans and nodes) as tuples, not model instances, builds the
+trees and feeds the method.
 """
 
 from __future__ import annotations
@@ -10,30 +11,180 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import NamedTuple
 
-from django.db.models import Prefetch
+from django.db.models import Case, F, TextField, Value, When
 
 from limpia import progress as method
-from limpia.plans.models import Indicator, Node, NodeResponsibility, Plan
+from limpia.plans.models import (
+    Horizon,
+    ImplementationStatus,
+    Indicator,
+    IndicatorKind,
+    Measurement,
+    Node,
+    NodeResponsibility,
+    Plan,
+    Target,
+)
 
 
-@dataclass
-class IndicatorResult:
-    indicator: Indicator
-    result: method.IndicatorProgress
+class NodeRow:
+    """What a tree shows of a node, read as one row (a plan has thousands: no model instances)."""
 
-    sample_metrics: frozenset = frozenset()
+    __slots__ = (  # noqa: RUF023 (FIELDS is their first part, in row order)
+        "pk",
+        "parent_id",
+        "depth",
+        "position",
+        "code",
+        "normalized_code",
+        "level_label",
+        "title",
+        "horizon",
+        "due_date",
+        "implementation_status",
+        "weight",
+        "plan",
+        "responsibilities",
+    )
+    FIELDS = __slots__[:12]
+
+    def __init__(self, row: tuple, plan: Plan):
+        (
+            self.pk,
+            self.parent_id,
+            self.depth,
+            self.position,
+            self.code,
+            self.normalized_code,
+            self.level_label,
+            self.title,
+            self.horizon,
+            self.due_date,
+            self.implementation_status,
+            self.weight,
+        ) = row
+        self.plan = plan
+        self.responsibilities: list[ResponsibilityRow] = []
 
     @property
-    def includes_sample_data(self) -> bool:
-        if self.indicator.metric:
-            return self.indicator.metric in self.sample_metrics
-        return any(m.is_sample for m in self.indicator.approved_measurements)
+    def id(self) -> int:
+        return self.pk
+
+    def level_name(self) -> str:
+        return self.level_label or self.plan.level_name(self.depth)
+
+    def effective_due_date(self):
+        return Node.effective_due_date(self)
+
+    def get_horizon_display(self) -> str:
+        return Horizon(self.horizon).label if self.horizon else ""
+
+    def get_implementation_status_display(self) -> str:
+        return ImplementationStatus(self.implementation_status).label
+
+
+@dataclass(frozen=True, slots=True)
+class OrganizationRow:
+    key: str
+    name: str
+    acronym: str
+
+    @property
+    def label(self) -> str:
+        return self.acronym or self.name
+
+    def __str__(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True, slots=True)
+class ResponsibilityRow:
+    organization: OrganizationRow
+    role: str
+
+
+class TargetRow(NamedTuple):
+    value: Decimal | None
+    due_date: date | None
+    text: str
+
+
+class MeasurementRow(NamedTuple):
+    """An approved measurement of a qualitative indicator, its text included."""
+
+    date: date
+    value: Decimal | None
+    is_sample: bool
+    text: str
+
+
+class IndicatorRow:
+    """What a tree shows of an indicator, read as one row, with its targets and approved
+    measurements as tuples."""
+
+    __slots__ = (  # noqa: RUF023 (FIELDS is their first part, in row order)
+        "pk",
+        "node_id",
+        "code",
+        "name",
+        "kind",
+        "unit",
+        "measure",
+        "direction",
+        "baseline_value",
+        "baseline_date",
+        "weight",
+        "metric",
+        "metric_params",
+        "plan",
+        "targets",
+        "observations",
+        "includes_sample_data",
+        "approved_measurements",
+    )
+    FIELDS = __slots__[:13]
+
+    def __init__(self, row: tuple, plan: Plan, targets, observations, sampled, measurements):
+        (
+            self.pk,
+            self.node_id,
+            self.code,
+            self.name,
+            self.kind,
+            self.unit,
+            self.measure,
+            self.direction,
+            self.baseline_value,
+            self.baseline_date,
+            self.weight,
+            self.metric,
+            self.metric_params,
+        ) = row
+        self.plan = plan
+        self.targets: list[TargetRow] = targets
+        self.observations: list[method.Observation] = observations
+        self.includes_sample_data: bool = sampled
+        self.approved_measurements: list[MeasurementRow] = measurements
+
+    @property
+    def id(self) -> int:
+        return self.pk
+
+
+class IndicatorResult:
+    __slots__ = ("includes_sample_data", "indicator", "result")
+
+    def __init__(self, indicator, result: method.IndicatorProgress, includes_sample_data: bool):
+        self.indicator = indicator
+        self.result = result
+        self.includes_sample_data = includes_sample_data
 
 
 @dataclass
 class NodeResult:
-    node: Node
+    node: NodeRow
     rollup: method.Rollup
     indicators: list[IndicatorResult]
     children: list[NodeResult] = field(default_factory=list)
@@ -66,23 +217,27 @@ class PlanTree:
         return any(item.includes_sample_data for item in self.all_indicators())
 
 
-def indicator_spec(indicator: Indicator) -> method.IndicatorSpec:
-    targets = tuple(
-        method.Target(value=t.value, due_date=t.due_date)
-        for t in indicator.targets.all()
-        if t.value is not None and t.due_date is not None
-    )
+def indicator_spec(indicator) -> method.IndicatorSpec:
+    """The method's view of an indicator (a model instance fetched with
+    `Indicator.objects.with_progress_data()`, or an `IndicatorRow`)."""
+    targets = indicator.targets
+    if not isinstance(targets, list):
+        targets = targets.all()
     return method.IndicatorSpec(
         kind=indicator.kind,
         measure=indicator.measure,
         direction=indicator.direction,
         baseline_value=indicator.baseline_value,
         baseline_date=indicator.baseline_date,
-        targets=targets,
+        targets=tuple(
+            method.Target(value=t.value, due_date=t.due_date)
+            for t in targets
+            if t.value is not None and t.due_date is not None
+        ),
     )
 
 
-def indicator_observations(indicator: Indicator, *, computed=None) -> list[method.Observation]:
+def indicator_observations(indicator, *, computed=None) -> list[method.Observation]:
     """The indicator's approved measurements, or, for a computed indicator (its `metric` set),
     the observations derived from the data (`computed`: the page's MetricData; one is built
     when not given)."""
@@ -92,15 +247,17 @@ def indicator_observations(indicator: Indicator, *, computed=None) -> list[metho
 
             computed = MetricData.for_indicators([indicator])
         return computed.observations(indicator.metric, indicator.metric_params, indicator.measure)
+    if isinstance(indicator, IndicatorRow):
+        return indicator.observations
+    zero = Decimal(0)
+    observation = method.Observation
     return [
-        method.Observation(date=m.date, value=m.value if m.value is not None else Decimal(0))
+        observation(m.date, zero if m.value is None else m.value)
         for m in indicator.approved_measurements
     ]
 
 
-def evaluate_indicator(
-    indicator: Indicator, *, as_of: date, computed=None
-) -> method.IndicatorProgress:
+def evaluate_indicator(indicator, *, as_of: date, computed=None) -> method.IndicatorProgress:
     """Progress of one indicator fetched with `Indicator.objects.with_progress_data()`."""
     observations = indicator_observations(indicator, computed=computed)
     return method.indicator_progress(
@@ -111,80 +268,140 @@ def evaluate_indicator(
     )
 
 
+def _includes_sample_data(indicator, sample_metrics: frozenset) -> bool:
+    if indicator.metric:
+        return indicator.metric in sample_metrics
+    return indicator.includes_sample_data
+
+
 def _build(
-    plan: Plan, nodes: list[Node], indicators: list[Indicator], as_of: date, computed
+    plan: Plan, nodes: list[NodeRow], indicators: list[IndicatorRow], as_of: date, computed
 ) -> PlanTree:
+    sample_metrics = computed.sample_metrics if computed else frozenset()
     by_node: dict[int | None, list[IndicatorResult]] = defaultdict(list)
     for indicator in indicators:
-        indicator.plan = plan  # share the instance instead of one per indicator
         by_node[indicator.node_id].append(
             IndicatorResult(
                 indicator,
                 evaluate_indicator(indicator, as_of=as_of, computed=computed),
-                sample_metrics=computed.sample_metrics if computed else frozenset(),
+                _includes_sample_data(indicator, sample_metrics),
             )
         )
-    children_of: dict[int | None, list[Node]] = defaultdict(list)
+    children_of: dict[int | None, list[NodeRow]] = defaultdict(list)
     for node in nodes:
-        node.plan = plan
         children_of[node.parent_id].append(node)
 
-    def build(node: Node) -> NodeResult:
+    def rolled(own: list[IndicatorResult], children: list[NodeResult]) -> method.Rollup:
+        return method.rollup(
+            indicators=[(i.indicator.weight, i.result, i.indicator.kind) for i in own],
+            children=[(c.node.weight, c.rollup) for c in children],
+        )
+
+    def build(node: NodeRow) -> NodeResult:
         children = [build(child) for child in children_of[node.pk]]
         own = by_node[node.pk]
         return NodeResult(
-            node=node,
-            indicators=own,
-            children=children,
-            rollup=method.rollup(
-                indicators=[(i.indicator.weight, i.result, i.indicator.kind) for i in own],
-                children=[(c.node.weight, c.rollup) for c in children],
-            ),
+            node=node, indicators=own, children=children, rollup=rolled(own, children)
         )
 
     top = [build(node) for node in children_of[None]]
     own = by_node[None]
-    return PlanTree(
-        plan=plan,
-        as_of=as_of,
-        indicators=own,
-        children=top,
-        rollup=method.rollup(
-            indicators=[(i.indicator.weight, i.result, i.indicator.kind) for i in own],
-            children=[(c.node.weight, c.rollup) for c in top],
-        ),
+    return PlanTree(plan=plan, as_of=as_of, indicators=own, children=top, rollup=rolled(own, top))
+
+
+def _node_rows(plans: dict[int, Plan]) -> dict[int, list[NodeRow]]:
+    """Each plan's nodes in tree order, with their responsible organizations (two queries)."""
+    nodes: dict[int, NodeRow] = {}
+    by_plan: dict[int, list[NodeRow]] = defaultdict(list)
+    for plan_id, *row in (
+        Node.objects.filter(plan_id__in=plans)
+        .order_by("depth", "position", "id")
+        .values_list("plan_id", *("id" if f == "pk" else f for f in NodeRow.FIELDS))
+    ):
+        node = NodeRow(row, plans[plan_id])
+        nodes[node.pk] = node
+        by_plan[plan_id].append(node)
+    organizations: dict[str, OrganizationRow] = {}
+    for node_id, role, key, name, acronym in (
+        NodeResponsibility.objects.filter(node__plan_id__in=plans)
+        .order_by("role", "organization__name")
+        .values_list(
+            "node_id", "role", "organization__key", "organization__name", "organization__acronym"
+        )
+    ):
+        organization = organizations.get(key)
+        if organization is None:
+            organization = organizations[key] = OrganizationRow(key, name, acronym)
+        nodes[node_id].responsibilities.append(ResponsibilityRow(organization, role))
+    return by_plan
+
+
+def _indicator_rows(plans: dict[int, Plan]) -> dict[int, list[IndicatorRow]]:
+    """Each plan's indicators with their targets and approved measurements (three queries)."""
+    targets: dict[int, list[TargetRow]] = defaultdict(list)
+    for indicator_id, *row in (
+        Target.objects.filter(indicator__plan_id__in=plans)
+        .order_by("due_date", "id")
+        .values_list("indicator_id", "value", "due_date", "text")
+    ):
+        targets[indicator_id].append(TargetRow(*row))
+    observations: dict[int, list[method.Observation]] = defaultdict(list)
+    texts: dict[int, list[MeasurementRow]] = defaultdict(list)
+    sampled: set[int] = set()
+    # No ORDER BY: an indicator has one total per date and the method sorts by date.
+    approved = (
+        Measurement.objects.approved()
+        .totals()
+        .filter(indicator__plan_id__in=plans)
+        .annotate(
+            shown_text=Case(
+                When(indicator__kind=IndicatorKind.QUALITATIVE, then=F("text")),
+                default=Value(None),
+                output_field=TextField(),
+            )
+        )
+        .order_by()
+        .values_list("indicator_id", "date", "value", "is_sample", "shown_text")
     )
+    observation, zero = method.Observation, Decimal(0)
+    for indicator_id, day, value, is_sample, text in approved:
+        observations[indicator_id].append(observation(day, zero if value is None else value))
+        if is_sample:
+            sampled.add(indicator_id)
+        if text is not None:
+            texts[indicator_id].append(MeasurementRow(day, value, is_sample, text))
+    by_plan: dict[int, list[IndicatorRow]] = defaultdict(list)
+    for plan_id, *row in (
+        Indicator.objects.filter(plan_id__in=plans)
+        .order_by("position", "id")
+        .values_list("plan_id", *("id" if f == "pk" else f for f in IndicatorRow.FIELDS))
+    ):
+        pk = row[0]
+        by_plan[plan_id].append(
+            IndicatorRow(
+                row,
+                plans[plan_id],
+                targets.pop(pk, []),
+                observations.pop(pk, []),
+                pk in sampled,
+                texts.pop(pk, []),
+            )
+        )
+    return by_plan
 
 
 def plan_trees(plans: list[Plan], *, as_of: date) -> dict[int, PlanTree]:
-    """The progress trees of several plans, in five queries whatever their size."""
-    plan_ids = [p.pk for p in plans]
-    responsibilities = NodeResponsibility.objects.select_related("organization").order_by(
-        "role", "organization__name"
-    )
-    nodes = (
-        Node.objects.filter(plan_id__in=plan_ids)
-        .prefetch_related(Prefetch("responsibilities", queryset=responsibilities))
-        .order_by("depth", "position", "id")
-    )
-    indicators = list(
-        Indicator.objects.filter(plan_id__in=plan_ids)
-        .with_progress_data()
-        .select_related(None)
-        .order_by("position", "id")
-    )
-    nodes_by_plan: dict[int, list[Node]] = defaultdict(list)
-    for node in nodes:
-        nodes_by_plan[node.plan_id].append(node)
-    indicators_by_plan: dict[int, list[Indicator]] = defaultdict(list)
-    for indicator in indicators:
-        indicators_by_plan[indicator.plan_id].append(indicator)
+    """The progress trees of several plans, in five queries whatever their size (more only
+    when some indicators are computed from the agreements and knowledge data)."""
+    by_id = {p.pk: p for p in plans}
+    nodes = _node_rows(by_id)
+    indicators = _indicator_rows(by_id)
     from limpia.agreements.metrics import MetricData
 
     # A fixed number of queries for every computed indicator of these plans together.
-    computed = MetricData.for_indicators(indicators)
+    computed = MetricData.for_indicators(i for rows in indicators.values() for i in rows)
     return {
-        plan.pk: _build(plan, nodes_by_plan[plan.pk], indicators_by_plan[plan.pk], as_of, computed)
+        plan.pk: _build(plan, nodes[plan.pk], indicators[plan.pk], as_of, computed)
         for plan in plans
     }
 

@@ -165,7 +165,8 @@ def _latest(item, labels, as_of: dt.date) -> str:
             return f"{labels['done']} ({date(result.observed_on)})"
         return labels["not_done"] if result.has_data else "—"
     if indicator.kind == IndicatorKind.QUALITATIVE:
-        visible = [m for m in getattr(indicator, "approved_measurements", []) if m.date <= as_of]
+        measurements = getattr(indicator, "approved_measurements", [])
+        visible = sorted((m for m in measurements if m.date <= as_of), key=lambda m: m.date)
         if not visible:
             return "—"
         text = visible[-1].text.strip() or number(visible[-1].value)
@@ -178,7 +179,8 @@ def _latest(item, labels, as_of: dt.date) -> str:
 
 def _targets(indicator) -> str:
     parts = []
-    for target in indicator.targets.all():
+    targets = indicator.targets
+    for target in targets if isinstance(targets, list) else targets.all():
         if target.value is not None:
             value = _unit(number(target.value), indicator.unit)
             parts.append(f"{value} ({date(target.due_date)})" if target.due_date else value)

@@ -77,9 +77,7 @@ def _matching_nodes(tree, *, status: str, responsible: str, horizon: str) -> set
         node = item.node
         if horizon and node.horizon != horizon:
             return False
-        if responsible and responsible not in {
-            r.organization.key for r in node.responsibilities.all()
-        }:
+        if responsible and responsible not in {r.organization.key for r in node.responsibilities}:
             return False
         return not status or any(i.result.status == status for i in item.indicators)
 
@@ -107,7 +105,7 @@ def plan_detail(request, slug):
         {
             (r.organization.key, r.organization.label)
             for n in tree.walk()
-            for r in n.node.responsibilities.all()
+            for r in n.node.responsibilities
         },
         key=lambda pair: pair[1],
     )
@@ -151,7 +149,12 @@ def _history_for(user, perm: str, instance) -> list:
 def node_detail(request, slug, code):
     plan = _visible_plan(request, slug)
     as_of, error = _as_of(request)
-    node = get_object_or_404(Node, plan=plan, normalized_code=code)
+    node = get_object_or_404(
+        Node.objects.prefetch_related("responsibilities__organization"),
+        plan=plan,
+        normalized_code=code,
+    )
+    node.plan = plan
     tree = plan_tree(plan, as_of=as_of)
     item = next(n for n in tree.walk() if n.node.pk == node.pk)
     ancestors, current = [], item.node
@@ -165,12 +168,12 @@ def node_detail(request, slug, code):
         {
             "plan": plan,
             "item": item,
-            "node": item.node,
+            "node": node,
             "ancestors": ancestors,
             "as_of": as_of,
             "as_of_error": error,
             "badges": status_badges(item.rollup.status_counts),
-            "history": _history_for(request.user, "plans.change_node", item.node),
+            "history": _history_for(request.user, "plans.change_node", node),
         },
     )
 
