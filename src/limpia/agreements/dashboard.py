@@ -138,12 +138,18 @@ def national(agreements, *, as_of: dt.date, country: str | None = None) -> Dashb
         companies=Count("facility__company", distinct=True),
         facilities=Count("facility", distinct=True),
     )
-    audits = figures.latest_audits(ids, AuditType.FINAL, as_of)
-    found = figures.distributions(
-        audits,
-        {"all": None, **{d: _key(d, "audit__facility") for d in DIMENSIONS}},
-        as_of=as_of,
-    )
+    if figures.tallies_hold(as_of):  # today (and any later day): the tallies
+        found = figures.distributions_of(
+            figures.tallied_distribution_groups(
+                ids, {"all": None, **{d: _key(d, "facility") for d in DIMENSIONS}}
+            )
+        )
+    else:  # an earlier day: the items of the audits dated on or before it
+        found = figures.distributions(
+            figures.latest_audits(ids, AuditType.FINAL, as_of),
+            {"all": None, **{d: _key(d, "audit__facility") for d in DIMENSIONS}},
+            as_of=as_of,
+        )
     by_adhesion = {
         d: {
             row["key"]: row

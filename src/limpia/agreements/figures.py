@@ -16,6 +16,7 @@ from django.db.models import Count, F, Q
 
 from limpia import compliance
 from limpia.agreements.models import (
+    ActionTally,
     Agreement,
     Audit,
     AuditItem,
@@ -24,6 +25,8 @@ from limpia.agreements.models import (
     Certificate,
     Consultation,
     Facility,
+    FacilityTally,
+    GoalTally,
 )
 from limpia.core.sql import regroup_sets
 
@@ -95,7 +98,7 @@ def certification_eligibility(agreement: Agreement, facility: Facility) -> str:
 
 
 def eligibility_by_facility(agreement: Agreement) -> dict[int, str]:
-    """`certification_eligibility` of every facility with a final audit, in four queries."""
+    """`certification_eligibility` of every facility with a final audit, in two queries."""
     return _eligibility(agreement, None)
 
 
@@ -108,37 +111,39 @@ def _eligibility(agreement: Agreement, facilities) -> dict[int, str]:
 
 def eligibility_of(finals) -> dict[tuple[int, int], str]:
     """(agreement id, facility id) → eligibility, for `finals`: a queryset of latest final
-    audits (`latest_audits`). One row per audit comes back with its applicable and complying
-    counts before and after the validated re-verifications; the exact thresholds of each
-    agreement are applied in Python (`compliance.final_audit_outcome`). Four queries."""
-    counts = {
-        row["audit_id"]: row
-        for row in settled_items(finals, AuditType.FINAL)
-        .values("audit_id")
-        .annotate(
-            applicable_before=Count("pk", filter=Q(applies=True)),
-            complying_before=Count("pk", filter=Q(applies=True, complies=True)),
-        )
-        .counts()
-    }
-    audits = list(
-        finals.order_by("agreement_id", "facility__code").values_list(
-            "pk", "agreement_id", "facility_id"
+    audits (`latest_audits`). Each audit's applicable and complying counts before and after
+    the validated re-verifications come from its tally (`FacilityTally`), in one query with
+    the audits; the exact thresholds of each agreement are applied in Python
+    (`compliance.final_audit_outcome`). Two queries."""
+    rows = list(
+        FacilityTally.objects.filter(audit__in=finals, audit_type=AuditType.FINAL)
+        .order_by("agreement_id", "facility__code")
+        .values_list(
+            "agreement_id",
+            "facility_id",
+            "applicable",
+            "complying",
+            "applicable_before",
+            "complying_before",
         )
     )
     settings = {
-        a.pk: settings_of(a) for a in Agreement.objects.filter(pk__in={a for _p, a, _f in audits})
+        a.pk: settings_of(a) for a in Agreement.objects.filter(pk__in={row[0] for row in rows})
     }
-    empty = {"applicable": 0, "complying": 0, "applicable_before": 0, "complying_before": 0}
     result = {}
-    for audit_id, agreement_id, facility_id in audits:
-        row = counts.get(audit_id, empty)
-        before = _ratio(
-            {"applicable": row["applicable_before"], "complying": row["complying_before"]}
-        )
+    for (
+        agreement_id,
+        facility_id,
+        applicable,
+        complying,
+        applicable_before,
+        complying_before,
+    ) in rows:
+        before = Fraction(complying_before, applicable_before) if applicable_before else None
         outcome = compliance.final_audit_outcome(before, settings[agreement_id])
         if outcome == "correction":
-            outcome = "eligible" if _ratio(row) == 1 else "correction_pending"
+            settled = Fraction(complying, applicable) if applicable else None
+            outcome = "eligible" if settled == 1 else "correction_pending"
         result[(agreement_id, facility_id)] = outcome
     return result
 
@@ -183,42 +188,72 @@ def consolidated(agreement: Agreement, audit_type: str = AuditType.FINAL):
 
 
 def consolidated_many(agreements, audit_type: str = AuditType.FINAL) -> dict[int, object]:
-    """The consolidated report of each agreement, from three or four GROUP BY queries for any
-    number of agreements: the audited facilities, their counts per goal, the counts per action
-    (and whether any validated re-verification is to be merged). Python only sorts the groups
-    and takes the exact means (`compliance.report_from_counts`)."""
+    """The consolidated report of each agreement on today, from its tallies
+    (`agreements.tallies`) in three queries for any number of agreements: each facility's
+    totals, the goals' counts grouped by value, the actions'. Python sorts the lines and takes
+    the exact means once per distinct pair of counts (`compliance.report_from_tallies`)."""
     ids = [a.pk for a in agreements]
-    audits = latest_audits(ids, audit_type)
+    scope = {"agreement_id__in": ids, "audit_type": audit_type}
+    facilities = defaultdict(list)
+    for agreement_id, code, tax_id, applicable, complying in FacilityTally.objects.filter(
+        **scope
+    ).values_list(
+        "agreement_id", "facility__code", "facility__company__tax_id", "applicable", "complying"
+    ):
+        facilities[agreement_id].append(
+            compliance.FacilityTotal(code, tax_id, applicable, complying)
+        )
+    goals = defaultdict(list)
+    for agreement_id, code, applicable, complying, count in (
+        GoalTally.objects.filter(**scope)
+        .values_list("agreement_id", "goal__code", "applicable", "complying")
+        .annotate(n=Count("pk"))
+        .order_by()
+    ):
+        goals[agreement_id].append(compliance.GoalGroup(code, applicable, complying, count))
+    actions = defaultdict(list)
+    for agreement_id, code, goal_code, applicable, complying in ActionTally.objects.filter(
+        **scope, audited__gt=0
+    ).values_list("agreement_id", "action__code", "action__goal__code", "applicable", "complying"):
+        actions[agreement_id].append(
+            compliance.ActionCounts(code, goal_code, applicable, complying)
+        )
+    return {
+        pk: compliance.report_from_tallies(facilities[pk], goals[pk], actions[pk]) for pk in ids
+    }
+
+
+def consolidated_counted(agreement: Agreement, audit_type: str = AuditType.FINAL):
+    """The consolidated report counted from the audit items (what the tallies must equal):
+    the audited facilities, their counts per goal, the counts per action, in three or four
+    GROUP BY queries (`compliance.report_from_counts`)."""
+    audits = latest_audits([agreement.pk], audit_type)
     audited = {
         row["pk"]: row
-        for row in audits.order_by().values(
-            "pk", "agreement_id", "facility__code", "facility__company__tax_id"
-        )
+        for row in audits.order_by().values("pk", "facility__code", "facility__company__tax_id")
     }
     items = settled_items(audits, audit_type)
     goals: dict[int, dict[str, tuple[int, int]]] = defaultdict(dict)
     for row in items.values("audit_id", "action__goal__code").counts():
         goals[row["audit_id"]][row["action__goal__code"]] = (row["applicable"], row["complying"])
-    facilities = defaultdict(list)
-    for audit_id, row in audited.items():
-        facilities[row["agreement_id"]].append(
-            compliance.FacilityCounts(
-                facility_code=row["facility__code"],
-                company_tax_id=row["facility__company__tax_id"],
-                goals=goals.get(audit_id, {}),
-            )
+    facilities = [
+        compliance.FacilityCounts(
+            facility_code=row["facility__code"],
+            company_tax_id=row["facility__company__tax_id"],
+            goals=goals.get(audit_id, {}),
         )
-    actions = defaultdict(list)
-    for row in items.values("audit__agreement_id", "action__code", "action__goal__code").counts():
-        actions[row["audit__agreement_id"]].append(
-            compliance.ActionCounts(
-                code=row["action__code"],
-                goal_code=row["action__goal__code"],
-                applicable_facilities=row["applicable"],
-                complying_facilities=row["complying"],
-            )
+        for audit_id, row in audited.items()
+    ]
+    actions = [
+        compliance.ActionCounts(
+            code=row["action__code"],
+            goal_code=row["action__goal__code"],
+            applicable_facilities=row["applicable"],
+            complying_facilities=row["complying"],
         )
-    return {pk: compliance.report_from_counts(facilities[pk], actions[pk]) for pk in ids}
+        for row in items.values("action__code", "action__goal__code").counts()
+    ]
+    return compliance.report_from_counts(facilities, actions)
 
 
 def distribution_groups(
@@ -246,13 +281,45 @@ def distribution_groups(
     }
 
 
+def tallied_distribution_groups(
+    agreement_ids, groupings: dict, audit_type: str = AuditType.FINAL
+) -> dict[str, list[tuple]]:
+    """`distribution_groups` on today, from the tallies: each facility's counts are read from
+    its `FacilityTally` row instead of being counted from its items. A grouping's value is an
+    expression from the tally (e.g. F("facility__company__size"))."""
+    keys = {f"g_{n}": value for n, value in enumerate(groupings.values()) if value is not None}
+    per_facility = (
+        FacilityTally.objects.filter(agreement_id__in=agreement_ids, audit_type=audit_type)
+        .annotate(g_threshold=F("agreement__correction_above"), **keys)
+        .values("g_threshold", "applicable", "complying", *keys)
+    )
+    names = iter(keys)
+    sets = {name: (next(names) if value is not None else None) for name, value in groupings.items()}
+    rows = regroup_sets(per_facility, sets, ["g_threshold", "applicable", "complying"])
+    return {
+        name: [(key, Fraction(str(threshold)), a, c, n) for key, threshold, a, c, n in found]
+        for name, found in rows.items()
+    }
+
+
+def tallies_hold(as_of: dt.date) -> bool:
+    """Whether the tallies answer for `as_of`: no submitted audit is dated after it (the
+    tallies count every submitted audit; an earlier date is counted from the items)."""
+    return not Audit.objects.filter(audit_date__gt=as_of, status=AuditStatus.SUBMITTED).exists()
+
+
 def distributions(
     audits, groupings: dict, audit_type: str = AuditType.FINAL, as_of: dt.date | None = None
 ) -> dict[str, dict]:
     """grouping name → key → `compliance.Distribution`, each agreement's correction threshold
     applied to its own facilities (see `distribution_groups`)."""
+    return distributions_of(distribution_groups(audits, groupings, audit_type, as_of))
+
+
+def distributions_of(groups: dict[str, list[tuple]]) -> dict[str, dict]:
+    """grouping name → key → `compliance.Distribution` from `distribution_groups` rows."""
     result = {}
-    for name, rows in distribution_groups(audits, groupings, audit_type, as_of).items():
+    for name, rows in groups.items():
         by_key = defaultdict(list)
         for key, threshold, applicable, complying, count in rows:
             by_key[key].append((threshold, applicable, complying, count))

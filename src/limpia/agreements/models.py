@@ -610,6 +610,79 @@ class AuditItem(models.Model):
         return f"{self.action_id}: {self.applies}/{self.complies}"
 
 
+class FacilityTally(models.Model):
+    """The settled counts of a facility's latest submitted audit of one type in an agreement.
+
+    A materialized summary (agreements.tallies): the audit services refresh it in the same
+    transaction as the audit they submit or the re-verification they validate, and the bulk
+    paths (workbook import, sample and synthetic data) rebuild it for the agreements they write.
+    `applicable`/`complying` are after validated re-verifications (final audits); the
+    `_before` pair is the audit's own items. Never edited by hand: `limpia retally` rebuilds it.
+    """
+
+    agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="+")
+    facility = models.ForeignKey(Facility, on_delete=models.CASCADE, related_name="+")
+    audit = models.ForeignKey(Audit, on_delete=models.CASCADE, related_name="+")
+    audit_type = models.CharField(max_length=12, choices=AuditType.choices)
+    applicable = models.PositiveIntegerField()
+    complying = models.PositiveIntegerField()
+    applicable_before = models.PositiveIntegerField()
+    complying_before = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agreement", "audit_type", "facility"], name="facility_tally_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.audit_type} {self.facility_id}: {self.complying}/{self.applicable}"
+
+
+class GoalTally(models.Model):
+    """A facility's settled counts in one goal (present when it has items in the goal)."""
+
+    agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="+")
+    facility = models.ForeignKey(Facility, on_delete=models.CASCADE, related_name="+")
+    audit_type = models.CharField(max_length=12, choices=AuditType.choices)
+    goal = models.ForeignKey(Goal, on_delete=models.CASCADE, related_name="+")
+    applicable = models.PositiveIntegerField()
+    complying = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agreement", "audit_type", "facility", "goal"], name="goal_tally_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.facility_id} {self.goal_id}: {self.complying}/{self.applicable}"
+
+
+class ActionTally(models.Model):
+    """An action over the agreement's latest audits of a type: in how many facilities it was
+    audited, applies and complies (kept by difference as each facility's tally moves)."""
+
+    agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="+")
+    audit_type = models.CharField(max_length=12, choices=AuditType.choices)
+    action = models.ForeignKey(Action, on_delete=models.CASCADE, related_name="+")
+    audited = models.IntegerField(default=0)
+    applicable = models.IntegerField(default=0)
+    complying = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agreement", "audit_type", "action"], name="action_tally_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.audit_type} {self.action_id}: {self.complying}/{self.applicable}"
+
+
 class Consultation(models.Model):
     """Regulators are consulted before a facility's certificate is issued."""
 

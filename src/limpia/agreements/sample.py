@@ -13,7 +13,7 @@ from decimal import Decimal
 from django.db import transaction
 from stdnum.cl import rut
 
-from limpia.agreements import services
+from limpia.agreements import services, tallies
 from limpia.agreements.models import (
     Action,
     Adhesion,
@@ -415,4 +415,5 @@ def sample_agreements_load() -> int:
             active_from=dt.date(2005, 6, 1) if index < 5 else dt.date(2006 + index % 5, 3, 1),
             is_sample=True,
         )
+    tallies.rebuild(Agreement.objects.filter(code__startswith=SAMPLE_MARK))
     return created

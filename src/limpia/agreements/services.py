@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from limpia.agreements import lifecycle
+from limpia.agreements import lifecycle, tallies
 from limpia.agreements.models import (
     Action,
     Adhesion,
@@ -559,7 +559,8 @@ def audit_submit(*, acting_user, audit: Audit, correction_deadline: dt.date | No
                 _("A correction deadline is set only when corrections are allowed."),
                 field="correction_deadline",
             )
-    save_attributed(audit, acting_user=acting_user, update_fields=fields, reason="submitted")
+    with tallies.refreshing(audit):
+        save_attributed(audit, acting_user=acting_user, update_fields=fields, reason="submitted")
     return audit
 
 
@@ -582,12 +583,13 @@ def correction_validate(*, acting_user, audit: Audit) -> Audit:
             field="audit_date",
         )
     audit.validated_at, audit.validated_by = timezone.now(), acting_user
-    save_attributed(
-        audit,
-        acting_user=acting_user,
-        update_fields=["validated_at", "validated_by"],
-        reason="validated",
-    )
+    with tallies.refreshing(audit):
+        save_attributed(
+            audit,
+            acting_user=acting_user,
+            update_fields=["validated_at", "validated_by"],
+            reason="validated",
+        )
     return audit
 
 

@@ -175,8 +175,14 @@ class ComplianceActionSerializer(serializers.Serializer):
 class ComplianceReportSerializer(serializers.Serializer):
     audit = serializers.ChoiceField(choices=["final", "intermediate", "maintenance"])
     compliance = serializers.FloatField(allow_null=True)
-    facilities = ComplianceFacilitySerializer(many=True)
-    companies = ComplianceCompanySerializer(many=True)
+    page = serializers.IntegerField(help_text="the page of facility and company lines shown")
+    pages = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    facilities_count = serializers.IntegerField(help_text="audited facilities in all")
+    companies_count = serializers.IntegerField()
+    facilities = ComplianceFacilitySerializer(many=True, help_text="this page's")
+    companies = ComplianceCompanySerializer(many=True, help_text="this page's")
     goals = ComplianceGoalSerializer(many=True)
     actions = ComplianceActionSerializer(many=True)
 

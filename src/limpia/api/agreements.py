@@ -29,6 +29,7 @@ from limpia.agreements.models import (
     Impact,
 )
 from limpia.api import agreement_serializers as s
+from limpia.api.pagination import Pagination
 from limpia.api.permissions import object_for
 from limpia.core.dates import parse_as_of
 from limpia.core.errors import DomainError, NotAllowed
@@ -119,21 +120,33 @@ class AgreementViewSet(viewsets.ReadOnlyModelViewSet):
         return self.retrieve(request)
 
     @extend_schema(
-        parameters=[OpenApiParameter("audit", str, enum=["final", "intermediate", "maintenance"])],
+        parameters=[
+            OpenApiParameter("audit", str, enum=["final", "intermediate", "maintenance"]),
+            OpenApiParameter("page", int, description="page of the facility and company lines"),
+            OpenApiParameter(
+                "page_size", int, description="lines per page (default 50, at most 500)"
+            ),
+        ],
         responses=s.ComplianceReportSerializer,
     )
     @action(detail=True)
     def compliance(self, request, slug=None):
         """The consolidated report: the agreement's figure, then per facility, company, goal
-        and action (fractions; null when not assessable)."""
+        and action (fractions; null when not assessable). The facility and company lines come
+        a page at a time (`page`, `page_size`; `next` and `previous` link the pages); goals and
+        actions in full."""
         audit_type = request.query_params.get("audit", AuditType.FINAL)
         if audit_type not in (AuditType.FINAL, AuditType.INTERMEDIATE, AuditType.MAINTENANCE):
             raise DomainError("audit must be final, intermediate or maintenance.", field="audit")
         report = figures.consolidated(self.get_object(), audit_type)
+        page = Pagination().lines_page(request, max(len(report.facilities), len(report.companies)))
         return Response(
             {
                 "audit": audit_type,
                 "compliance": s.fraction(report.compliance),
+                **page.links,
+                "facilities_count": len(report.facilities),
+                "companies_count": len(report.companies),
                 "facilities": [
                     {
                         "facility_code": f.facility_code,
@@ -142,7 +155,7 @@ class AgreementViewSet(viewsets.ReadOnlyModelViewSet):
                         "applicable": f.applicable,
                         "complying": f.complying,
                     }
-                    for f in report.facilities
+                    for f in report.facilities[page.slice]
                 ],
                 "companies": [
                     {
@@ -150,7 +163,7 @@ class AgreementViewSet(viewsets.ReadOnlyModelViewSet):
                         "compliance": s.fraction(c.compliance),
                         "facilities": c.facilities,
                     }
-                    for c in report.companies
+                    for c in report.companies[page.slice]
                 ],
                 "goals": [
                     {"code": g.code, "compliance": s.fraction(g.compliance)} for g in report.goals

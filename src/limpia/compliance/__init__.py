@@ -18,6 +18,8 @@ from .method import (
     FacilityAudit,
     FacilityCounts,
     FacilityLine,
+    FacilityTotal,
+    GoalGroup,
     GoalLine,
     MaintenanceAudit,
     Objection,
@@ -34,8 +36,10 @@ from .method import (
     final_audit_outcome,
     goal_compliance,
     mean_compliance,
+    mean_of_groups,
     natural_key,
     report_from_counts,
+    report_from_tallies,
 )
 
 __all__ = [
@@ -55,6 +59,8 @@ __all__ = [
     "FacilityAudit",
     "FacilityCounts",
     "FacilityLine",
+    "FacilityTotal",
+    "GoalGroup",
     "GoalLine",
     "MaintenanceAudit",
     "Objection",
@@ -71,6 +77,8 @@ __all__ = [
     "final_audit_outcome",
     "goal_compliance",
     "mean_compliance",
+    "mean_of_groups",
     "natural_key",
     "report_from_counts",
+    "report_from_tallies",
 ]

@@ -19,6 +19,7 @@ been measured, so it never counts as 100 % and never enters a mean.
 """
 
 import re
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -393,35 +394,97 @@ def report_from_counts(
     goals' counts and every mean is taken exactly as there; an action's counts are already the
     facilities where it applies and complies (one item per action and facility).
     """
+    facilities = tuple(facilities)
+    goals: Counter[tuple[str, int, int]] = Counter()
+    for facility in facilities:
+        for goal, (applicable, complying) in facility.goals.items():
+            goals[(goal, applicable, complying)] += 1
+    return report_from_tallies(
+        (
+            FacilityTotal(
+                facility.facility_code,
+                facility.company_tax_id,
+                sum(a for a, _c in facility.goals.values()),
+                sum(c for _a, c in facility.goals.values()),
+            )
+            for facility in facilities
+        ),
+        (GoalGroup(code, a, c, n) for (code, a, c), n in goals.items()),
+        actions,
+    )
+
+
+@dataclass(frozen=True)
+class FacilityTotal:
+    """One audited facility's applicable and complying items over all its goals."""
+
+    facility_code: str
+    company_tax_id: str
+    applicable: int
+    complying: int
+
+
+@dataclass(frozen=True)
+class GoalGroup:
+    """How many audited facilities have the same counts in a goal: what a database returns when
+    it groups the facilities' goal counts by goal and counts."""
+
+    code: str
+    applicable: int
+    complying: int
+    facilities: int
+
+
+def mean_of_groups(groups: Iterable[tuple[int, int, int]]) -> Fraction | None:
+    """:func:`mean_compliance` of values given as ``(applicable, complying, how many)`` groups:
+    the same exact mean, from one term per distinct pair of counts instead of one per value."""
+    total, count = _ZERO, 0
+    for applicable, complying, many in groups:
+        if applicable:
+            total += Fraction(complying * many, applicable)
+            count += many
+    return total / count if count else None
+
+
+def report_from_tallies(
+    facilities: Iterable[FacilityTotal],
+    goals: Iterable[GoalGroup],
+    actions: Iterable[ActionCounts],
+) -> ConsolidatedReport:
+    """The consolidated report from each facility's totals and the goals' grouped counts:
+    equal to :func:`report_from_counts` on the same items, with the means over facilities and
+    goals taken once per distinct pair of counts (:func:`mean_of_groups`)."""
     lines = []
     by_company: dict[str, list[Fraction | None]] = {}
-    by_goal: dict[str, list[Fraction | None]] = {}
+    pairs: Counter[tuple[int, int]] = Counter()
     for facility in sorted(facilities, key=lambda f: natural_key(f.facility_code)):
-        applicable = sum(a for a, _c in facility.goals.values())
-        complying = sum(c for _a, c in facility.goals.values())
-        share = _ratio(complying, applicable)
+        share = _ratio(facility.complying, facility.applicable)
         lines.append(
             FacilityLine(
                 facility.facility_code,
                 facility.company_tax_id,
                 share,
-                applicable if share is not None else 0,
-                complying if share is not None else 0,
+                facility.applicable if share is not None else 0,
+                facility.complying if share is not None else 0,
             )
         )
         by_company.setdefault(facility.company_tax_id, []).append(share)
-        for goal, (goal_applicable, goal_complying) in facility.goals.items():
-            by_goal.setdefault(goal, []).append(_ratio(goal_complying, goal_applicable))
+        pairs[(facility.applicable, facility.complying)] += 1
+    by_goal: dict[str, list[tuple[int, int, int]]] = {}
+    for group in goals:
+        by_goal.setdefault(group.code, []).append(
+            (group.applicable, group.complying, group.facilities)
+        )
     return ConsolidatedReport(
-        compliance=mean_compliance(line.compliance for line in lines),
+        compliance=mean_of_groups((a, c, n) for (a, c), n in pairs.items()),
         facilities=tuple(lines),
         companies=tuple(
             CompanyLine(tax_id, mean_compliance(values), len(values))
             for tax_id, values in sorted(by_company.items(), key=lambda kv: natural_key(kv[0]))
         ),
         goals=tuple(
-            GoalLine(goal, mean_compliance(values))
-            for goal, values in sorted(by_goal.items(), key=lambda kv: natural_key(kv[0]))
+            GoalLine(goal, mean_of_groups(groups))
+            for goal, groups in sorted(by_goal.items(), key=lambda kv: natural_key(kv[0]))
         ),
         actions=tuple(
             ActionLine(

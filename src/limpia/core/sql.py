@@ -94,3 +94,19 @@ def exists_many(querysets: dict[str, QuerySet]) -> frozenset[str]:
         cursor.execute("SELECT " + ", ".join(parts), params)
         row = cursor.fetchone()
     return frozenset(name for name, found in zip(querysets, row, strict=True) if found)
+
+
+def insert_from(model, columns: dict[str, str], queryset: QuerySet) -> int:
+    """``INSERT INTO model (fields) SELECT ... FROM (queryset)``: rows written by the database
+    from a grouped queryset, never fetched into Python. `columns` maps each field of `model`
+    to the name of a column of the queryset's `values()` (an annotation's alias). Returns the
+    number of rows written."""
+    connection = connections[queryset.db]
+    quote = connection.ops.quote_name
+    sql, params = queryset.order_by().query.get_compiler(using=queryset.db).as_sql()
+    targets = ", ".join(quote(model._meta.get_field(f).column) for f in columns)
+    sources = ", ".join(f"s_.{quote(c)}" for c in columns.values())
+    table = quote(model._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {table} ({targets}) SELECT {sources} FROM ({sql}) s_", params)
+        return cursor.rowcount

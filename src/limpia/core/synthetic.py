@@ -26,8 +26,10 @@ from simple_history.utils import bulk_create_with_history
 from stdnum.cl import rut
 
 from limpia.agreements import services as agreement_services
+from limpia.agreements import tallies
 from limpia.agreements.models import (
     Action,
+    ActionTally,
     Adhesion,
     Agreement,
     Audit,
@@ -35,7 +37,9 @@ from limpia.agreements.models import (
     Certificate,
     Company,
     Facility,
+    FacilityTally,
     Goal,
+    GoalTally,
     Signatory,
 )
 from limpia.compliance.method import add_years
@@ -303,6 +307,7 @@ def _agreements(rng: random.Random, scale: Decimal, generated: Generated) -> Non
             certificates.append(certificate)
     _bulk(AuditItem, items, generated)
     _bulk(Certificate, certificates, generated)
+    tallies.rebuild([a.pk for a in agreements])
 
 
 def _audit(agreement, facility, auditor, audit_type, day) -> Audit:
@@ -420,6 +425,9 @@ def synthetic_remove() -> dict[str, int]:
     facilities = Facility.objects.filter(code__startswith="GEN-F")
     steps = [
         (Certificate, {"agreement__in": agreements}),
+        (FacilityTally, {"agreement__in": agreements}),
+        (GoalTally, {"agreement__in": agreements}),
+        (ActionTally, {"agreement__in": agreements}),
         (AuditItem, {"audit__agreement__in": agreements}),
         (Audit, {"agreement__in": agreements}),
         (Adhesion, {"agreement__in": agreements}),

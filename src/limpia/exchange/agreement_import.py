@@ -38,7 +38,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from limpia.agreements import lifecycle
+from limpia.agreements import lifecycle, tallies
 from limpia.agreements.models import (
     Action,
     Adhesion,
@@ -1694,9 +1694,10 @@ def apply(parsed: ParsedAgreement, *, acting_user, system: bool = False) -> Prev
         result = preview(parsed, state, acting_user=acting_user, system=system)
         if result.errors or not parsed.slug:
             raise ImportRefused(result.errors)
-        _write(
+        agreement = _write(
             result.work, parsed, state, acting_user if getattr(acting_user, "pk", None) else None
         )
+        tallies.rebuild([agreement.pk])
     return result
 
 
@@ -1733,7 +1734,7 @@ def _update(model, objects: list, fields, user) -> None:
         )
 
 
-def _write(work: _Work, parsed: ParsedAgreement, state: AgreementState, user) -> None:
+def _write(work: _Work, parsed: ParsedAgreement, state: AgreementState, user) -> Agreement:
     now = timezone.now()
     meter = current_meter()
     items = sum(len(plan["items"]) for plan in work.audits)
@@ -1797,6 +1798,7 @@ def _write(work: _Work, parsed: ParsedAgreement, state: AgreementState, user) ->
     facilities = _write_facilities(work, state, agreement, user)
     _write_audits(work, state, agreement, actions, experts, facilities, user, now)
     meter.finish()
+    return agreement
 
 
 def _write_agreement(work, parsed, state, user, now) -> Agreement:

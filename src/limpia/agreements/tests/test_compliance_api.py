@@ -163,10 +163,10 @@ def test_it_reports_the_compliance_in_a_fixed_number_of_queries(api, apl, facili
         run_audit(cora, apl, facilities[code], aurora, FINDINGS[code])
     with CaptureQueriesContext(connection) as three:
         assert len(client.get(url).json()["facilities"]) == 3
-    # The agreement, then the audited facilities, whether re-verifications are to be merged,
-    # the counts per facility and goal, the counts per action: the same five queries however
-    # many facilities were audited (no audit item is loaded).
-    assert len(one) == len(three) == 5
+    # The agreement, then from its tallies the facilities' totals, the goals' counts grouped by
+    # value, the actions' counts: the same four queries however many facilities were audited
+    # (no audit item is read: the tallies hold the counts).
+    assert len(one) == len(three) == 4
 
 
 def test_it_hides_the_compliance_of_an_agreement_in_negotiation(api, audited, cora):
@@ -276,7 +276,7 @@ def test_it_lists_agreements_in_a_fixed_number_of_queries(
 ):
     make_agreements(organizations, facilities, cora, aurora, extra)
     client = api()
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(7):  # the compliance from the tallies: three queries
         response = client.get("/api/v1/agreements/")
     results = response.json()["results"]
     assert len(results) == 1 + extra
@@ -320,3 +320,26 @@ def test_it_shows_the_agreement_detail(api, apl):
         "2.2",
         "2.3",
     ]
+
+
+def test_it_pages_the_facility_and_company_lines(api, apl, facilities, cora, aurora):
+    adhere(apl, *facilities.values())
+    set_stage(apl, "final_evaluation")
+    for code, findings in FINDINGS.items():
+        run_audit(cora, apl, facilities[code], aurora, findings)
+    url = f"/api/v1/agreements/{apl.slug}/compliance/"
+    client = api()
+    first = client.get(url, {"page_size": 2}).json()
+    assert (first["facilities_count"], first["companies_count"]) == (3, 2)
+    assert (first["page"], first["pages"], first["previous"]) == (1, 2, None)
+    assert [f["facility_code"] for f in first["facilities"]] == ["A1", "A2"]
+    assert len(first["companies"]) == 2
+    second = client.get(first["next"]).json()
+    assert [f["facility_code"] for f in second["facilities"]] == ["B1"]
+    assert second["companies"] == [] and second["next"] is None
+    # the agreement's figure and the goals do not depend on the page
+    assert second["compliance"] == first["compliance"] == round((2 / 3 + 1 + 2 / 3) / 3, 6)
+    assert second["goals"] == first["goals"]
+    missing = client.get(url, {"page": 3, "page_size": 2})
+    assert missing.status_code == 404
+    assert "pages 1 to 2" in missing.json()["detail"]

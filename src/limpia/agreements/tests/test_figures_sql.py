@@ -6,7 +6,8 @@ recorded last), open audits and intermediate ones (ignored), and correction re-v
 validated or not, of the latest final audit or of an older one. The expected report is built
 the slow way: each facility's latest final audit's items, the validated re-verifications of
 that audit merged in date order (`compliance.after_reverification`), then
-`compliance.consolidated_report`.
+`compliance.consolidated_report`. Both the report counted from the items and the one read from
+the tallies (rebuilt in the database, as the bulk paths do) must equal it.
 """
 
 import datetime as dt
@@ -20,7 +21,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from limpia import compliance
-from limpia.agreements import figures
+from limpia.agreements import figures, tallies
 from limpia.agreements.models import Action, Audit, AuditItem, Company, Facility
 
 ACTIONS = ("1.1", "1.2", "2.1", "2.2", "2.3")
@@ -161,8 +162,11 @@ def _correction(day_, findings_):
 def test_the_sql_report_equals_the_pure_one(apl, aurora, company, plan):
     with transaction.atomic():
         written = write(apl, aurora, company, plan)
+        tallies.rebuild([apl.pk])  # the audits were written as a bulk path writes them
         expected = expected_report(written, company.tax_id)
+        assert figures.consolidated_counted(apl) == expected
         assert figures.consolidated(apl) == expected
+        assert tallies.stored([apl.pk]) == tallies.recount([apl.pk])
         eligibility = figures.eligibility_by_facility(apl)
         codes = dict(Facility.objects.filter(pk__in=eligibility).values_list("pk", "code"))
         assert sorted(codes.values()) == sorted(line.facility_code for line in expected.facilities)
@@ -171,6 +175,10 @@ def test_the_sql_report_equals_the_pure_one(apl, aurora, company, plan):
             assert outcome == slow_eligibility(written[codes[facility_id]], settings_)
         latest = figures.latest_audits([apl.pk], "final")
         found = figures.distributions(latest, {"all": None, "facility": F("audit__facility__code")})
+        tallied = figures.tallied_distribution_groups(
+            [apl.pk], {"all": None, "facility": F("facility__code")}
+        )
+        assert figures.distributions_of(tallied) == found
         for line in expected.facilities:
             one = found["facility"].get(line.facility_code) or compliance.distribution([])
             assert one.mean == line.compliance

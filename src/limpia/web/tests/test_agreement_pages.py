@@ -247,9 +247,9 @@ def make_listed_agreement(n, auditor):
 @pytest.mark.parametrize(
     ("url", "expected", "shown_text"),
     [
-        # count, a page of agreements, sectors, subdivisions; consolidated_many: the audited
-        # facilities, any re-verification to merge, counts per facility and goal, per action
-        ("/agreements/", 8, "APL-3"),
+        # count, a page of agreements, sectors, subdivisions; consolidated_many from the
+        # tallies: the facilities' totals, the goals' counts grouped by value, the actions'
+        ("/agreements/", 7, "APL-3"),
         # count, certificates, the counts of their maintenance audits (certificate_states)
         ("/certificates/", 3, "APL-3-F3"),
         # count, a page of experts, their specialities
@@ -561,17 +561,17 @@ def test_it_renders_every_page_in_spanish_by_default(certificate, client):
 
 def test_it_shows_the_detail_page_in_a_fixed_number_of_queries(audited, cora, aurora, visitor):
     # the agreement, sectors, subdivisions, signatories, goals, actions, stage changes,
-    # documents, extensions, the consolidated report's four (audited facilities, any
-    # re-verification to merge, counts per facility and goal, per action), the count and a page
-    # of adhesions, impacts
-    assert count_queries(visitor, "/agreements/apl-lacteo/") == 16
+    # documents, extensions, the consolidated report's three from the tallies (facilities'
+    # totals, goals' counts grouped by value, actions'), the count and a page of adhesions,
+    # impacts
+    assert count_queries(visitor, "/agreements/apl-lacteo/") == 15
     facility = Facility.objects.create(
         company=Company.objects.get(tax_id="965432109"), code="B2", name="Planta Chillán"
     )
     # adhered during the window (recorded directly: the agreement has moved on since)
     Adhesion.objects.create(agreement=audited, facility=facility, adhered_on=ADHERED)
     final_audit(audited, facility, coordinator=cora, auditor=aurora, outcomes=OUTCOMES["B1"])
-    assert count_queries(visitor, "/agreements/apl-lacteo/") == 16
+    assert count_queries(visitor, "/agreements/apl-lacteo/") == 15
 
 
 # ---------------------------------------------------------------- lists as files
