@@ -45,7 +45,7 @@ from limpia.agreements.models import (
 from limpia.compliance.method import add_years
 from limpia.core.models import Organization, Sector, Subdivision
 from limpia.exchange.meter import current as current_meter
-from limpia.plans.models import Indicator, Measurement, Node, Plan, Target
+from limpia.plans.models import Indicator, Measurement, Node, Plan, PlanRollup, Target
 from limpia.registry.models import Expert
 
 REASON = "generated sample data"
@@ -445,6 +445,7 @@ def synthetic_remove() -> dict[str, int]:
         (Node, {"plan__in": plans, "depth": 2}),
         (Node, {"plan__in": plans, "depth": 1}),
         (Node, {"plan__in": plans}),
+        (PlanRollup, {"plan__in": plans}),
         (Plan, {"slug__startswith": PLAN_MARK}),
     ]
     del facilities
@@ -459,4 +460,7 @@ def synthetic_remove() -> dict[str, int]:
         label = model._meta.label_lower
         deleted[label] = deleted.get(label, 0) + count
     Organization.objects.filter(key__startswith="gen-").delete()
+    # History rows went with the data, so the data revision may go back to a value some stored
+    # rollups were computed at: none is kept (plans.snapshots).
+    deleted["plans.planrollup"] = PlanRollup.objects.all().delete()[0]
     return deleted

@@ -525,3 +525,18 @@ class Measurement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.indicator.code} {self.date}: {self.value if self.value is not None else ''}"
+
+
+class PlanRollup(models.Model):
+    """A plan's progress rollups on one day, stored for reuse (plans.snapshots): the plan's and
+    each node's, valid while the data revision they were computed at is the current one."""
+
+    plan = models.OneToOneField(Plan, on_delete=models.CASCADE, related_name="+")
+    as_of = models.DateField()
+    revision = models.BigIntegerField(help_text="the data revision they were computed at")
+    computed_at = models.DateTimeField()
+    seconds = models.FloatField(help_text="how long computing them took")
+    rollups = models.JSONField()
+
+    def __str__(self) -> str:
+        return f"{self.plan_id} on {self.as_of} at revision {self.revision}"

@@ -13,7 +13,7 @@ from datetime import date
 from decimal import Decimal
 from typing import NamedTuple
 
-from django.db.models import Case, F, TextField, Value, When
+from django.db.models import Case, F, Q, TextField, Value, When
 
 from limpia import progress as method
 from limpia.plans.models import (
@@ -202,6 +202,10 @@ class PlanTree:
     rollup: method.Rollup
     indicators: list[IndicatorResult]
     children: list[NodeResult]
+    # A summary tree (`summary_tree`) has no indicators: whether the data include sample data
+    # comes stored with its rollups.
+    stored_sample_data: bool | None = None
+    summary: bool = False
 
     def walk(self):
         for child in self.children:
@@ -214,6 +218,8 @@ class PlanTree:
 
     @property
     def includes_sample_data(self) -> bool:
+        if self.stored_sample_data is not None:
+            return self.stored_sample_data
         return any(item.includes_sample_data for item in self.all_indicators())
 
 
@@ -309,21 +315,23 @@ def _build(
     return PlanTree(plan=plan, as_of=as_of, indicators=own, children=top, rollup=rolled(own, top))
 
 
-def _node_rows(plans: dict[int, Plan]) -> dict[int, list[NodeRow]]:
-    """Each plan's nodes in tree order, with their responsible organizations (two queries)."""
+def _node_rows(plans: dict[int, Plan], nodes_filter=None) -> dict[int, list[NodeRow]]:
+    """Each plan's nodes in tree order (those `nodes_filter`, a Q, keeps), with their
+    responsible organizations (two queries)."""
     nodes: dict[int, NodeRow] = {}
     by_plan: dict[int, list[NodeRow]] = defaultdict(list)
-    for plan_id, *row in (
-        Node.objects.filter(plan_id__in=plans)
-        .order_by("depth", "position", "id")
-        .values_list("plan_id", *("id" if f == "pk" else f for f in NodeRow.FIELDS))
+    chosen = Node.objects.filter(plan_id__in=plans)
+    if nodes_filter is not None:
+        chosen = chosen.filter(nodes_filter)
+    for plan_id, *row in chosen.order_by("depth", "position", "id").values_list(
+        "plan_id", *("id" if f == "pk" else f for f in NodeRow.FIELDS)
     ):
         node = NodeRow(row, plans[plan_id])
         nodes[node.pk] = node
         by_plan[plan_id].append(node)
     organizations: dict[str, OrganizationRow] = {}
     for node_id, role, key, name, acronym in (
-        NodeResponsibility.objects.filter(node__plan_id__in=plans)
+        NodeResponsibility.objects.filter(node__in=chosen.values("pk"))
         .order_by("role", "organization__name")
         .values_list(
             "node_id", "role", "organization__key", "organization__name", "organization__acronym"
@@ -336,11 +344,15 @@ def _node_rows(plans: dict[int, Plan]) -> dict[int, list[NodeRow]]:
     return by_plan
 
 
-def _indicator_rows(plans: dict[int, Plan]) -> dict[int, list[IndicatorRow]]:
-    """Each plan's indicators with their targets and approved measurements (three queries)."""
+def _indicator_rows(plans: dict[int, Plan], node_ids=None) -> dict[int, list[IndicatorRow]]:
+    """Each plan's indicators (of the nodes `node_ids` when given) with their targets and
+    approved measurements (three queries)."""
+    scope = {"indicator__plan_id__in": plans}
+    if node_ids is not None:
+        scope["indicator__node_id__in"] = node_ids
     targets: dict[int, list[TargetRow]] = defaultdict(list)
     for indicator_id, *row in (
-        Target.objects.filter(indicator__plan_id__in=plans)
+        Target.objects.filter(**scope)
         .order_by("due_date", "id")
         .values_list("indicator_id", "value", "due_date", "text")
     ):
@@ -352,7 +364,7 @@ def _indicator_rows(plans: dict[int, Plan]) -> dict[int, list[IndicatorRow]]:
     approved = (
         Measurement.objects.approved()
         .totals()
-        .filter(indicator__plan_id__in=plans)
+        .filter(**scope)
         .annotate(
             shown_text=Case(
                 When(indicator__kind=IndicatorKind.QUALITATIVE, then=F("text")),
@@ -371,10 +383,11 @@ def _indicator_rows(plans: dict[int, Plan]) -> dict[int, list[IndicatorRow]]:
         if text is not None:
             texts[indicator_id].append(MeasurementRow(day, value, is_sample, text))
     by_plan: dict[int, list[IndicatorRow]] = defaultdict(list)
-    for plan_id, *row in (
-        Indicator.objects.filter(plan_id__in=plans)
-        .order_by("position", "id")
-        .values_list("plan_id", *("id" if f == "pk" else f for f in IndicatorRow.FIELDS))
+    indicators = Indicator.objects.filter(plan_id__in=plans)
+    if node_ids is not None:
+        indicators = indicators.filter(node_id__in=node_ids)
+    for plan_id, *row in indicators.order_by("position", "id").values_list(
+        "plan_id", *("id" if f == "pk" else f for f in IndicatorRow.FIELDS)
     ):
         pk = row[0]
         by_plan[plan_id].append(
@@ -408,3 +421,56 @@ def plan_trees(plans: list[Plan], *, as_of: date) -> dict[int, PlanTree]:
 
 def plan_tree(plan: Plan, *, as_of: date) -> PlanTree:
     return plan_trees([plan], as_of=as_of)[plan.pk]
+
+
+def subtree(plan: Plan, node_id: int, *, as_of: date) -> tuple[NodeResult, list[NodeRow]]:
+    """One node's subtree with its progress, reading only its own nodes and indicators, and
+    the node's ancestors (root first): what a node page shows. Nine queries at most."""
+    from limpia.agreements.metrics import MetricData
+
+    nodes = _node_rows({plan.pk: plan})[plan.pk]
+    by_id = {node.pk: node for node in nodes}
+    inside, ancestors = {node_id}, []
+    for node in nodes:  # tree order: a parent comes before its children
+        if node.parent_id in inside:
+            inside.add(node.pk)
+    current = by_id[node_id]
+    while current.parent_id:
+        current = by_id[current.parent_id]
+        ancestors.insert(0, current)
+    indicators = _indicator_rows({plan.pk: plan}, node_ids=sorted(inside))[plan.pk]
+    computed = MetricData.for_indicators(indicators)
+    own = [node for node in nodes if node.pk in inside]
+    for node in own:
+        if node.pk == node_id:
+            node.parent_id = None  # the subtree's root
+    tree = _build(plan, own, indicators, as_of, computed)
+    return tree.children[0], ancestors
+
+
+def summary_tree(plan: Plan, stored, *, as_of: date, levels: int) -> PlanTree:
+    """The plan's first `levels` levels with the rollups stored for them
+    (`plans.snapshots.rollups_of`) and no indicators: what a large plan's page opens on."""
+    nodes = _node_rows({plan.pk: plan}, Q(depth__lt=levels))[plan.pk]
+    children_of: dict[int | None, list[NodeRow]] = defaultdict(list)
+    for node in nodes:
+        children_of[node.parent_id].append(node)
+    empty = method.rollup(indicators=[], children=[])
+
+    def build(node: NodeRow) -> NodeResult:
+        return NodeResult(
+            node=node,
+            rollup=stored.nodes.get(node.pk, empty),
+            indicators=[],
+            children=[build(child) for child in children_of[node.pk]],
+        )
+
+    return PlanTree(
+        plan=plan,
+        as_of=as_of,
+        rollup=stored.rollup,
+        indicators=[],
+        children=[build(node) for node in children_of[None]],
+        stored_sample_data=stored.includes_sample_data,
+        summary=True,
+    )

@@ -20,8 +20,10 @@ from limpia.plans.progress import (
     evaluate_indicator,
     indicator_observations,
     plan_tree,
-    plan_trees,
+    subtree,
+    summary_tree,
 )
+from limpia.plans.snapshots import rollups_of
 from limpia.reports.charts import indicator_chart
 from limpia.web.forms import MeasurementForm, ReturnForm, TreeFilterForm
 from limpia.web.status import STATUS_LABELS, status_badges
@@ -41,7 +43,7 @@ def _visible_plan(request, slug) -> Plan:
 def home(request):
     as_of, error = _as_of(request)
     plans = list(Plan.objects.visible_to(request.user).for_listing())
-    trees = plan_trees(plans, as_of=as_of)
+    trees = rollups_of(plans, as_of=as_of)  # stored on today (plans.snapshots)
     children: dict[int, list] = {}
     for plan in plans:
         children.setdefault(plan.parent_id, []).append(plan)
@@ -97,10 +99,26 @@ def _matching_nodes(tree, *, status: str, responsible: str, horizon: str) -> set
     return shown
 
 
+# A plan with more indicators than this opens on its first levels (LARGE_PLAN_LEVELS), with the
+# rollups stored for today; each element's page shows its own subtree, "?expand=all" everything.
+LARGE_PLAN = 500
+LARGE_PLAN_LEVELS = 2
+
+
 def plan_detail(request, slug):
     plan = _visible_plan(request, slug)
     as_of, error = _as_of(request)
-    tree = plan_tree(plan, as_of=as_of)
+    filtering = any(request.GET.get(name) for name in ("status", "responsible", "horizon"))
+    summary = (
+        not filtering
+        and request.GET.get("expand") != "all"
+        and Indicator.objects.filter(plan=plan).count() > LARGE_PLAN
+    )
+    if summary:
+        stored = rollups_of([plan], as_of=as_of)[plan.pk]
+        tree = summary_tree(plan, stored, as_of=as_of, levels=LARGE_PLAN_LEVELS)
+    else:
+        tree = plan_tree(plan, as_of=as_of)
     organizations = sorted(
         {
             (r.organization.key, r.organization.label)
@@ -123,7 +141,7 @@ def plan_detail(request, slug):
         horizon=filters.get("horizon", ""),
     )
     subplans = list(Plan.objects.visible_to(request.user).filter(parent=plan).for_listing())
-    subtrees = plan_trees(subplans, as_of=as_of)
+    subtrees = rollups_of(subplans, as_of=as_of) if subplans else {}
     return render(
         request,
         "web/plan.html",
@@ -141,11 +159,6 @@ def plan_detail(request, slug):
     )
 
 
-def _history_for(user, perm: str, instance) -> list:
-    """The object's history, for the people who may change it (it names who did what)."""
-    return history_entries(instance) if user.has_perm(perm, instance) else []
-
-
 def node_detail(request, slug, code):
     plan = _visible_plan(request, slug)
     as_of, error = _as_of(request)
@@ -155,13 +168,7 @@ def node_detail(request, slug, code):
         normalized_code=code,
     )
     node.plan = plan
-    tree = plan_tree(plan, as_of=as_of)
-    item = next(n for n in tree.walk() if n.node.pk == node.pk)
-    ancestors, current = [], item.node
-    by_id = {n.node.pk: n.node for n in tree.walk()}
-    while current.parent_id:
-        current = by_id[current.parent_id]
-        ancestors.insert(0, current)
+    item, ancestors = subtree(plan, node.pk, as_of=as_of)
     return render(
         request,
         "web/node.html",
@@ -176,6 +183,11 @@ def node_detail(request, slug, code):
             "history": _history_for(request.user, "plans.change_node", node),
         },
     )
+
+
+def _history_for(user, perm: str, instance) -> list:
+    """The object's history, for the people who may change it (it names who did what)."""
+    return history_entries(instance) if user.has_perm(perm, instance) else []
 
 
 def _indicator(request, slug, code) -> Indicator:

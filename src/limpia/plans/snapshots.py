@@ -1,0 +1,142 @@
+"""Stored progress rollups: a plan's and each node's rollup on today, kept while nothing
+they depend on has changed.
+
+The rollups of a plan of 20,000 indicators take seconds to compute (every approved measurement
+read, every indicator's progress taken). The home page needs only each plan's rollup and a
+large plan's page its first levels' rollups, so they are stored per plan for today
+(`PlanRollup`) with the **data revision** they were computed at, and reused while it is the
+current one.
+
+The data revision is the sum of the latest history id of every tracked model (one `MAX` per
+history table, read through its primary key: one query; each table has its own sequence, so
+their sum, not their maximum, moves with a write to any of them). Every write Limpia makes, by
+a service or a bulk path, records a history row, so any change to a plan, its indicators,
+targets and measurements, or to the agreements and documents that computed indicators count,
+moves the revision, and the next read recomputes: stored rollups cannot drift from the data.
+Only the synthetic data's removal deletes history rows; it deletes the stored rollups too.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.apps import apps
+from django.db import connection, transaction
+from django.utils import timezone
+
+from limpia.plans.models import Plan, PlanRollup
+from limpia.progress import method
+
+
+def data_revision() -> int:
+    """The sum of every history table's latest id, in one query: each table's ids only grow,
+    so the sum moves with any write to any tracked model."""
+    quote = connection.ops.quote_name
+    tables = sorted(
+        model.history.model._meta.db_table
+        for model in apps.get_models()
+        if getattr(model._meta, "simple_history_manager_attribute", None) == "history"
+    )
+    parts = " UNION ALL ".join(
+        f"SELECT MAX({quote('history_id')}) AS m FROM {quote(table)}" for table in tables
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT SUM(m) FROM ({parts}) revisions_")
+        return cursor.fetchone()[0] or 0
+
+
+def encode(rollup: method.Rollup) -> list:
+    return [
+        None if rollup.progress is None else str(rollup.progress),
+        None if rollup.coverage is None else str(rollup.coverage),
+        rollup.indicators_total,
+        rollup.indicators_with_data,
+        dict(rollup.status_counts),
+    ]
+
+
+def decode(row: list) -> method.Rollup:
+    progress, coverage, total, with_data, counts = row
+    return method.Rollup(
+        progress=None if progress is None else Decimal(progress),
+        coverage=None if coverage is None else Decimal(coverage),
+        indicators_total=total,
+        indicators_with_data=with_data,
+        status_counts=counts,
+    )
+
+
+@dataclass(frozen=True)
+class StoredRollups:
+    """A plan's rollups on a day: the plan's, each node's by id, and whether any indicator's
+    data include sample data."""
+
+    rollup: method.Rollup
+    nodes: dict[int, method.Rollup]
+    includes_sample_data: bool
+    computed_at: object
+    revision: int
+
+
+def rollups_of(plans: list[Plan], *, as_of: date) -> dict[int, StoredRollups]:
+    """Each plan's rollups on `as_of`. On today they come from the stored rows computed at the
+    current data revision (two queries), and the plans without one are computed now
+    (`plans.progress.plan_trees`) and stored; on another day they are computed."""
+    from limpia.plans.progress import plan_trees
+
+    today = as_of == timezone.localdate()
+    revision = data_revision()
+    found: dict[int, StoredRollups] = {}
+    if today:
+        for row in PlanRollup.objects.filter(plan__in=plans, as_of=as_of, revision=revision):
+            found[row.plan_id] = _stored(row.rollups, row.computed_at, row.revision)
+    missing = [plan for plan in plans if plan.pk not in found]
+    if not missing:
+        return found
+    started = time.monotonic()
+    trees = plan_trees(missing, as_of=as_of)
+    seconds = (time.monotonic() - started) / len(missing)
+    now = timezone.now()
+    fresh = []
+    for plan in missing:
+        tree = trees[plan.pk]
+        rollups = {
+            "plan": encode(tree.rollup),
+            "nodes": {str(n.node.pk): encode(n.rollup) for n in tree.walk()},
+            "sample": tree.includes_sample_data,
+        }
+        found[plan.pk] = _stored(rollups, now, revision)
+        fresh.append(
+            PlanRollup(
+                plan=plan,
+                as_of=as_of,
+                revision=revision,
+                computed_at=now,
+                seconds=seconds,
+                rollups=rollups,
+            )
+        )
+    if today:
+        _store(fresh)
+    return found
+
+
+def _stored(rollups: dict, computed_at, revision: int) -> StoredRollups:
+    return StoredRollups(
+        rollup=decode(rollups["plan"]),
+        nodes={int(pk): decode(row) for pk, row in rollups["nodes"].items()},
+        includes_sample_data=rollups["sample"],
+        computed_at=computed_at,
+        revision=revision,
+    )
+
+
+def _store(fresh: list[PlanRollup]) -> None:
+    """Replace the plans' stored rollups (two queries whatever their number); a request that
+    stored them meanwhile wins, its rollups being as current."""
+    with transaction.atomic():
+        PlanRollup.objects.filter(plan__in=[row.plan for row in fresh]).delete()
+        PlanRollup.objects.bulk_create(fresh, ignore_conflicts=True)
