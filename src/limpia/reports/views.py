@@ -12,8 +12,7 @@ from limpia.agreements.models import Agreement
 from limpia.core.dates import parse_as_of
 from limpia.core.errors import DomainError
 from limpia.plans.models import Plan
-from limpia.reports import bulletin, typst_pdf
-from limpia.reports.agreement_report import agreement_report_pdf
+from limpia.reports import bulletin, stored, typst_pdf
 from limpia.reports.plan_report import plan_report_pdf
 from limpia.reports.typst_pdf import LANGUAGES
 
@@ -45,8 +44,17 @@ def agreement_report(request, slug):
         slug=slug,
     )
     today = timezone.localdate()
-    pdf = agreement_report_pdf(agreement, language=_language(), today=today)
-    return _pdf(pdf, f"{agreement.slug}-{today.isoformat()}.pdf")
+    row, ready = stored.agreement_report(agreement, language=_language(), day=today)
+    if ready:
+        return _pdf(stored.path_of(row).read_bytes(), f"{agreement.slug}-{today.isoformat()}.pdf")
+    # A large agreement's report is being laid out by the job worker: this page says how far
+    # it has gone and asks again every few seconds (no script), until the file is there.
+    return render(
+        request,
+        "reports/report_pending.html",
+        {"agreement": agreement, "row": row, "Status": stored.Status},
+        status=503 if row.status == stored.Status.FAILED else 202,
+    )
 
 
 def bulletin_list(request):
