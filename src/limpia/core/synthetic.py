@@ -10,7 +10,7 @@ with N.
 The same scale and seed give the same rows. Everything is marked: agreements' codes start with
 `GEN-`, plans' slugs with `gen-`, and companies, experts, certificates and measurements carry
 `is_sample`; `synthetic_remove()` deletes exactly that. Rows are written with the product's bulk
-path (django-simple-history's bulk_create_with_history, as the workbook imports write), so each
+path (`core.tracking.bulk_create_tracked`, as the workbook imports write), so each
 has its history row, attributed to no user with the reason `REASON`.
 """
 
@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import connection, transaction
-from simple_history.utils import bulk_create_with_history
 from stdnum.cl import rut
 
 from limpia.agreements import services as agreement_services
@@ -44,6 +43,7 @@ from limpia.agreements.models import (
 )
 from limpia.compliance.method import add_years
 from limpia.core.models import Organization, Sector, Subdivision
+from limpia.core.tracking import bulk_create_tracked
 from limpia.exchange.meter import current as current_meter
 from limpia.plans.models import Indicator, Measurement, Node, Plan, PlanRollup, Target
 from limpia.registry.models import Expert
@@ -82,7 +82,7 @@ def _bulk(model, objects: list, generated: Generated) -> list:
     meter = current_meter()
     for start in range(0, len(objects), BATCH):
         batch = objects[start : start + BATCH]
-        bulk_create_with_history(batch, model, batch_size=BATCH, default_change_reason=REASON)
+        bulk_create_tracked(batch, model, reason=REASON)
         meter.advance(len(batch))
     generated.add(model._meta.label_lower, len(objects))
     return objects

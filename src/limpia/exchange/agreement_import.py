@@ -36,7 +36,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+from simple_history.utils import bulk_update_with_history
 
 from limpia.agreements import lifecycle, tallies
 from limpia.agreements.models import (
@@ -64,6 +64,7 @@ from limpia.core.errors import DomainError
 from limpia.core.models import Country, Organization, Sector, Subdivision
 from limpia.core.services import require_perm, save_attributed
 from limpia.core.taxid import tax_id_name, validate_tax_id
+from limpia.core.tracking import bulk_create_tracked
 from limpia.exchange.meter import current as current_meter
 from limpia.exchange.plan_import import ImportRefused, RowAction
 from limpia.exchange.tabular import (
@@ -1707,15 +1708,10 @@ def _save(instance, user, fields=None) -> None:
 
 def _create(model, objects: list, user) -> list:
     """Insert `objects` and their history rows (user, reason and channel as a save would record)
-    in a number of statements that does not grow with the rows (BATCH rows per statement)."""
+    in a number of statements that does not grow with the rows (BATCH rows per statement; the
+    history copied by the database: `core.tracking.bulk_create_tracked`)."""
     for start in range(0, len(objects), BATCH):
-        bulk_create_with_history(
-            objects[start : start + BATCH],
-            model,
-            batch_size=BATCH,
-            default_user=user,
-            default_change_reason=REASON,
-        )
+        bulk_create_tracked(objects[start : start + BATCH], model, user=user, reason=REASON)
     return objects
 
 

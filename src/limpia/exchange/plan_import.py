@@ -34,7 +34,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+from simple_history.utils import bulk_update_with_history
 
 from limpia.core.audit import Source, change_source
 from limpia.core.dates import EARLIEST
@@ -43,6 +43,7 @@ from limpia.core.fields import SIGNIFICANT_DIGITS, significant_digits
 from limpia.core.models import Organization, OrganizationKind
 from limpia.core.places import resolve_jurisdiction
 from limpia.core.services import require_perm, save_attributed
+from limpia.core.tracking import bulk_create_tracked
 from limpia.exchange.meter import current as current_meter
 from limpia.exchange.tabular import (
     TOO_PRECISE,
@@ -1414,9 +1415,7 @@ def _write_measurements(work, state, indicators, user, now) -> None:
     meter.advance(len(work.measurements) - len(creates) - len(updates))  # unchanged
     for start in range(0, len(creates), BATCH):
         batch = creates[start : start + BATCH]
-        bulk_create_with_history(
-            batch, Measurement, batch_size=BATCH, default_user=user, default_change_reason=REASON
-        )
+        bulk_create_tracked(batch, Measurement, user=user, reason=REASON)
         meter.advance(len(batch))
     for start in range(0, len(updates), BATCH):
         batch = updates[start : start + BATCH]
