@@ -214,6 +214,14 @@ def _hwm_mb(pid: int) -> float | None:
     return None
 
 
+def _children(pid: int) -> list[int]:
+    """The server's worker processes (gunicorn's): each one's peak counts on its own."""
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
 def _locust_stats(prefix: Path) -> dict:
     with open(f"{prefix}_stats.csv") as stats_file:
         for row in csv.DictReader(stats_file):
@@ -237,8 +245,10 @@ def _serve_and_load(target: Target, args, label: str, path: str) -> dict:
     log(f"{target.key}: limpia serve on port {port}, locust with {args.users} users on {path}")
     prefix = target.directory / ("locust-" + re.sub(r"\W+", "-", path).strip("-"))
     server_log = open(f"{prefix}-serve.log", "w")  # noqa: SIM115  closed below
+    serve = [sys.executable, "-m", "limpia.cli", "serve", "--port", str(port), "--no-worker"]
+    serve += ["--server", args.server]
     server = subprocess.Popen(
-        [sys.executable, "-m", "limpia.cli", "serve", "--port", str(port), "--no-worker"],
+        [*serve, *(["--workers", str(args.workers)] if args.server == "gunicorn" else [])],
         env=target.env,
         stdout=server_log,
         stderr=subprocess.STDOUT,
@@ -259,7 +269,10 @@ def _serve_and_load(target: Target, args, label: str, path: str) -> dict:
                 stdout=locust_log,
                 stderr=subprocess.STDOUT,
             )
-        peak = _hwm_mb(server.pid)
+        peak = max(
+            (mb for mb in map(_hwm_mb, [server.pid, *_children(server.pid)]) if mb is not None),
+            default=None,
+        )
         return {"label": label, "path": path, **_locust_stats(prefix), "server_peak_rss_mb": peak}
     finally:
         server.terminate()
@@ -278,7 +291,11 @@ def concurrency(target: Target, args) -> dict:
     result = {
         "users": args.users,
         "seconds": args.locust_seconds,
-        "server": "waitress, 8 threads, one process",
+        "server": (
+            f"gunicorn, {args.workers} worker processes"
+            if args.server == "gunicorn"
+            else "waitress, 8 threads, one process"
+        ),
         "endpoints": endpoints,
         "share": share,
         "server_peak_rss_mb": peak,
@@ -390,6 +407,10 @@ def parser() -> argparse.ArgumentParser:
         "--render", action="store_true", help="only render results.md from results.json again"
     )
     p.add_argument("--users", type=int, default=50)
+    p.add_argument(
+        "--server", choices=["waitress", "gunicorn"], default="waitress", help="for locust"
+    )
+    p.add_argument("--workers", type=int, default=2, help="gunicorn's worker processes")
     p.add_argument("--locust-seconds", type=int, default=30)
     p.add_argument(
         "--pg-server",
