@@ -21,6 +21,17 @@ from limpia.core.reference import load_reference_data
 from limpia.plans.models import Indicator, Node, NodeResponsibility, Plan, Target
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache: a test's rolled-back writes may leave the data
+    revision where another test's kept answers were computed (limpia.api.cache)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():

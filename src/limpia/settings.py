@@ -81,7 +81,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "limpia.core.audit.SourceMiddleware",
-    "axes.middleware.AxesMiddleware",  # last, as django-axes asks: it answers lockouts
+    "axes.middleware.AxesMiddleware",  # django-axes answers lockouts before any view
+    "limpia.api.cache.PublicReadCacheMiddleware",  # anonymous API reads at the data revision
 ]
 
 ROOT_URLCONF = "limpia.urls"

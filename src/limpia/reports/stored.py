@@ -27,7 +27,7 @@ from limpia.reports.models import StoredReport
 logger = logging.getLogger(__name__)
 
 # Above this many audited facilities the report is rendered by the job worker.
-IN_REQUEST_FACILITIES = 2000
+IN_REQUEST_FACILITIES = 500
 # A report that failed is prepared again after this long (or as soon as the data move).
 RETRY_AFTER = dt.timedelta(minutes=10)
 Status = StoredReport.Status

@@ -163,10 +163,10 @@ def test_it_reports_the_compliance_in_a_fixed_number_of_queries(api, apl, facili
         run_audit(cora, apl, facilities[code], aurora, FINDINGS[code])
     with CaptureQueriesContext(connection) as three:
         assert len(client.get(url).json()["facilities"]) == 3
-    # The agreement, then from its tallies the facilities' totals, the goals' counts grouped by
-    # value, the actions' counts: the same four queries however many facilities were audited
-    # (no audit item is read: the tallies hold the counts).
-    assert len(one) == len(three) == 4
+    # The data revision (limpia.api.cache), the agreement, then from its tallies the
+    # facilities' totals, the goals' counts grouped by value, the actions' counts: the same
+    # five queries however many facilities were audited (no audit item is read).
+    assert len(one) == len(three) == 5
 
 
 def test_it_hides_the_compliance_of_an_agreement_in_negotiation(api, audited, cora):
@@ -276,7 +276,7 @@ def test_it_lists_agreements_in_a_fixed_number_of_queries(
 ):
     make_agreements(organizations, facilities, cora, aurora, extra)
     client = api()
-    with django_assert_num_queries(7):  # the compliance from the tallies: three queries
+    with django_assert_num_queries(8):  # the data revision; the compliance from the tallies: 3
         response = client.get("/api/v1/agreements/")
     results = response.json()["results"]
     assert len(results) == 1 + extra

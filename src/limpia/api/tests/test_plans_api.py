@@ -13,11 +13,12 @@ PLANS = "/api/v1/plans/"
 # the plan, then nodes, their responsibilities, indicators, their targets, their approved
 # measurements.
 TREE_QUERIES = (
-    7  # the plan, its subplans, then nodes, responsibilities, indicators, targets, measurements
+    8  # the data revision, the plan, its subplans, nodes, responsibilities, indicators,
+    # targets, measurements
 )
-# Queries of the plan list for an anonymous visitor, whatever the number of plans: the count
-# and the page.
-LIST_QUERIES = 2
+# Queries of the plan list for an anonymous visitor, whatever the number of plans: the data
+# revision (limpia.api.cache), the count and the page.
+LIST_QUERIES = 3
 
 
 def tree_url(slug, as_of="2022-12-31"):
