@@ -136,7 +136,7 @@ SUPPORTED_ENGINES = ("django.db.backends.postgresql", "django.db.backends.sqlite
 SQLITE_ENGINE = "limpia.core.sqlite"
 
 
-def database_config(url: str | None, data_dir: Path) -> dict:
+def database_config(url: str | None, data_dir: Path, *, name: str = "DATABASE_URL") -> dict:
     """Return Django's DATABASES['default'] for DATABASE_URL, or the embedded SQLite file."""
     if not url:
         return {
@@ -153,15 +153,31 @@ def database_config(url: str | None, data_dir: Path) -> dict:
     try:
         config = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
     except Exception as exc:  # the library raises several kinds for a malformed URL
-        raise ConfigurationError(f"DATABASE_URL could not be parsed: {exc}") from None
+        raise ConfigurationError(f"{name} could not be parsed ({masked(url)!r}): {exc}") from None
     if config.get("ENGINE") not in SUPPORTED_ENGINES:
         scheme = url.split(":", 1)[0]
         raise ConfigurationError(
-            f"DATABASE_URL has an unsupported scheme {scheme!r}: use postgres:// (or leave it "
+            f"{name} has an unsupported scheme {scheme!r}: use postgres:// (or leave it "
             "unset for the embedded SQLite database)"
         )
     if config["ENGINE"] == "django.db.backends.sqlite3":
         config["ENGINE"] = SQLITE_ENGINE
+    return config
+
+
+def replica_config(url: str, default: dict, data_dir: Path) -> dict:
+    """DATABASES['replica'] for LIMPIA_REPLICA_DATABASE_URL: a PostgreSQL replica of the
+    PostgreSQL database DATABASE_URL names (SQLite has no replicas)."""
+    name = "LIMPIA_REPLICA_DATABASE_URL"
+    config = database_config(url, data_dir, name=name)
+    if config["ENGINE"] != "django.db.backends.postgresql":
+        raise ConfigurationError(f"{name} must be a postgres:// URL, not {masked(url)!r}")
+    if default["ENGINE"] != "django.db.backends.postgresql":
+        raise ConfigurationError(
+            f"{name}={masked(url)} needs DATABASE_URL to be the PostgreSQL database it "
+            "replicates, not SQLite"
+        )
+    config["TEST"] = {"MIRROR": "default"}  # Django's test runner makes no test database on it
     return config
 
 
@@ -192,3 +208,76 @@ def secret_key(data_dir: Path, debug: bool, *, shared_database: bool = False) ->
     key_file.write_text(key)
     key_file.chmod(0o600)
     return key
+
+
+def masked(url: str) -> str:
+    """A URL as an error message may show it: the password, if any, as ***."""
+    return re.sub(r"(//[^/@:]*:)[^/@]*@", r"\1***@", url)
+
+
+def require_package(module: str, *, needed_by: str) -> None:
+    """Stop with a message naming the setting and the extra when a package is not installed."""
+    import importlib.util
+
+    if importlib.util.find_spec(module) is None:
+        raise ConfigurationError(
+            f"{needed_by} needs the {module} package, which is not installed: "
+            "pip install 'limpia[scale]'"
+        )
+
+
+def redis_url(name: str) -> str | None:
+    """A redis:// (or rediss://, unix://) URL, or None when unset."""
+    value = env_str(name) or ""
+    if not value:
+        return None
+    if not re.match(r"(rediss?|unix)://[^\s]+$", value):
+        raise ConfigurationError(
+            f"{name} must be a URL such as redis://127.0.0.1:6379/0, not {masked(value)!r}"
+        )
+    require_package("redis", needed_by=f"{name}={masked(value)}")
+    return value
+
+
+S3_OPTIONAL = ("LIMPIA_S3_ENDPOINT_URL", "LIMPIA_S3_REGION", "LIMPIA_S3_PREFIX")
+# S3's rule for bucket names (3 to 63 lowercase letters, digits, dots and hyphens).
+S3_BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+
+
+def s3_storage() -> dict | None:
+    """STORAGES['default'] for django-storages' S3 backend from LIMPIA_S3_BUCKET,
+    LIMPIA_S3_ENDPOINT_URL (MinIO, Ceph, another provider), LIMPIA_S3_REGION and
+    LIMPIA_S3_PREFIX; credentials come the usual boto3 ways (AWS_ACCESS_KEY_ID and
+    AWS_SECRET_ACCESS_KEY, a profile or an instance role). None when LIMPIA_S3_BUCKET is unset."""
+    bucket = env_str("LIMPIA_S3_BUCKET") or ""
+    if not bucket:
+        for name in S3_OPTIONAL:
+            if value := env_str(name):
+                raise ConfigurationError(
+                    f"{name}={value!r} has no meaning without LIMPIA_S3_BUCKET"
+                )
+        return None
+    if not S3_BUCKET_NAME.fullmatch(bucket):
+        raise ConfigurationError(
+            "LIMPIA_S3_BUCKET must be a bucket name (3 to 63 lowercase letters, digits, dots "
+            f"and hyphens), not {bucket!r}"
+        )
+    endpoint = env_str("LIMPIA_S3_ENDPOINT_URL") or ""
+    if endpoint and not re.match(r"https?://[^\s/]+", endpoint):
+        raise ConfigurationError(
+            f"LIMPIA_S3_ENDPOINT_URL must be a URL such as https://s3.example.gob, not {endpoint!r}"
+        )
+    for module in ("storages", "boto3"):
+        require_package(module, needed_by=f"LIMPIA_S3_BUCKET={bucket}")
+    options = {
+        "bucket_name": bucket,
+        "location": (env_str("LIMPIA_S3_PREFIX") or "").strip("/"),
+        "default_acl": None,  # the bucket's own policy: private
+        "querystring_auth": True,  # should a link to a file ever be made, it is signed
+        "file_overwrite": False,  # two documents of one title get two names, as on disk
+    }
+    if endpoint:
+        options["endpoint_url"] = endpoint
+    if region := env_str("LIMPIA_S3_REGION"):
+        options["region_name"] = region
+    return {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options}

@@ -7,6 +7,7 @@ from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 from limpia.conf import (
+    ConfigurationError,
     database_config,
     env_bool,
     env_choice,
@@ -15,6 +16,10 @@ from limpia.conf import (
     env_path,
     env_proxy_ssl_header,
     env_str,
+    redis_url,
+    replica_config,
+    require_package,
+    s3_storage,
     secret_key,
     waitress_trusted_proxy,
 )
@@ -261,18 +266,58 @@ SPECTACULAR_SETTINGS = {
 
 # Background jobs (imports): "database" keeps them in the database for `limpia worker` (which
 # `limpia serve` and `limpia demo` start beside the web server); "immediate" runs them inside the
-# request that queues them (the test suite, or an installation that wants no worker).
+# request that queues them (the test suite, or an installation that wants no worker); "rq" keeps
+# them in Redis (LIMPIA_REDIS_URL) for `limpia worker` processes on any machine (the scale extra).
 # A running import job silent for this long has lost its worker (docs/configuration.md).
 JOB_STALL_SECONDS = env_int("LIMPIA_JOB_STALL_SECONDS", 120)
-TASKS_BACKEND = env_choice("LIMPIA_TASKS_BACKEND", "database", ("database", "immediate"))
+TASKS_BACKEND = env_choice("LIMPIA_TASKS_BACKEND", "database", ("database", "immediate", "rq"))
 TASKS = {
     "default": {
         "BACKEND": {
             "database": "django_tasks_db.DatabaseBackend",
             "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+            "rq": "django_tasks_rq.RQBackend",
         }[TASKS_BACKEND]
     }
 }
+
+# Redis (docs/operations.md, "Scaling past one machine"): unset, nothing uses it. Set, the cache
+# is Redis (shared by every app server) and sessions are cached there, kept in the database too.
+REDIS_URL = redis_url("LIMPIA_REDIS_URL")
+if TASKS_BACKEND == "rq":
+    if not REDIS_URL:
+        raise ConfigurationError(
+            "LIMPIA_TASKS_BACKEND=rq needs LIMPIA_REDIS_URL (the Redis the jobs wait in), "
+            "which is unset"
+        )
+    require_package("django_tasks_rq", needed_by="LIMPIA_TASKS_BACKEND=rq")
+    INSTALLED_APPS.append("django_rq")
+    RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 6 * 60 * 60}}
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "limpia",
+        }
+    }
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+
+# Uploaded files on S3-compatible object storage (django-storages, the scale extra) when
+# LIMPIA_S3_BUCKET is set; unset, they stay in MEDIA_ROOT, inside the data directory.
+if S3_STORAGE := s3_storage():
+    STORAGES["default"] = S3_STORAGE
+
+# A read replica of the PostgreSQL database (core/replica.py): anonymous GET and HEAD requests
+# read from it outside any transaction and until their first write; everything else uses
+# "default". The test suite leaves it out (settings_test.py).
+if REPLICA_URL := env_str("LIMPIA_REPLICA_DATABASE_URL"):
+    DATABASES["replica"] = replica_config(REPLICA_URL, DATABASES["default"], DATA_DIR)
+    DATABASE_ROUTERS = ["limpia.core.replica.ReplicaRouter"]
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+        "limpia.core.replica.PublicReadMiddleware",
+    )
 
 LOGGING = {
     "version": 1,

@@ -9,6 +9,9 @@ os.environ.setdefault("LIMPIA_TASKS_BACKEND", "immediate")
 os.environ.setdefault(
     "LIMPIA_STATICFILES_STORAGE", "django.contrib.staticfiles.storage.StaticFilesStorage"
 )
+# Each test runs inside one transaction on "default", which a replica's own connection would not
+# see: the suite has no replica, and core/tests/test_replica.py adds one sharing default's.
+os.environ.pop("LIMPIA_REPLICA_DATABASE_URL", None)
 
 from limpia.settings import *  # noqa: F403
 

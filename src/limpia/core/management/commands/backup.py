@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from limpia.core.backup import BackupError, backup_write
@@ -24,3 +25,9 @@ class Command(BaseCommand):
         self.stdout.write(f"Backed up into {file}:")
         for line in summary.lines():
             self.stdout.write(line)
+        if bucket := settings.STORAGES["default"].get("OPTIONS", {}).get("bucket_name"):
+            # LIMPIA_S3_BUCKET: the uploads are in the bucket, not in MEDIA_ROOT
+            self.stdout.write(
+                f"Uploaded files are in the object storage bucket LIMPIA_S3_BUCKET={bucket}, "
+                "not in this archive: back the bucket up with its provider's tools."
+            )
