@@ -252,8 +252,10 @@ def render(results: Mapping[str, Any]) -> str:
                     ]
                 ],
             )
-        concurrency = run.get("concurrency")
-        if concurrency:
+        measured = run.get("concurrency") and [run["concurrency"], *run.get("more_concurrency", [])]
+        for concurrency in measured or []:
+            if concurrency.get("note"):
+                lines += ["", concurrency["note"]]
             lines += ["", _concurrency_intro(concurrency), ""]
             lines += _table(
                 ["endpoint", "requests/s", "median", "p95", "requests", "failures"],
@@ -276,7 +278,7 @@ def render(results: Mapping[str, Any]) -> str:
                 f"{target_text(concurrency.get('target'))}: {_met(concurrency.get('met'))}; "
                 f"server peak RSS {_number(concurrency.get('server_peak_rss_mb'), 0)} MB.",
             ]
-        elif run.get("concurrency_note"):
+        if not run.get("concurrency") and run.get("concurrency_note"):
             lines += ["", f"Concurrency: {run['concurrency_note']}."]
     return "\n".join(lines) + "\n"
 
