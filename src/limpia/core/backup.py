@@ -327,6 +327,12 @@ def backup_write(path: Path) -> Summary:
         )
     partial = path.with_name(f".{path.name}.partial")
     areas = file_areas()
+    for name, root in areas.items():
+        if path.resolve().is_relative_to(root.resolve()):
+            raise BackupError(
+                f"{path} is inside the {name} directory ({root}) that the archive copies: the "
+                "archive would copy itself. Write it elsewhere."
+            )
     listed: list[dict] = []
     rows: dict[str, int] = {}
     summary = Summary(rows)

@@ -24,6 +24,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+from django.conf import settings
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
@@ -523,3 +524,12 @@ def test_it_refuses_an_archive_made_by_an_older_version(archive):
 
     assert message.startswith("The archive was made by an older Limpia")
     assert "lacks migration plans.0" in message
+
+
+def test_it_refuses_to_write_the_archive_inside_a_directory_it_copies(small_installation):
+    media = Path(settings.MEDIA_ROOT)
+    media.mkdir(parents=True, exist_ok=True)
+    with pytest.raises(CommandError, match="inside the media directory") as refused:
+        _backup(media / "copia.zip")
+    assert "copy itself" in str(refused.value)
+    assert list(media.glob("*copia.zip*")) == []  # nothing started
