@@ -118,3 +118,28 @@ def test_the_page_shows_the_figures(client, audited, apl, lacteos):
     response = client.get("/agreements/dashboard/", {"as_of": "tomorrow"})
     assert response.status_code == 200
     assert "invalid-feedback" in response.content.decode()
+
+
+def test_the_page_keeps_its_figures_for_visitors_until_the_data_move(audited, client, cora):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    first = client.get("/agreements/dashboard/").content.decode()
+    assert "3 instalaciones</div>" in first  # adhered
+    with CaptureQueriesContext(connection) as kept:
+        again = client.get("/agreements/dashboard/").content.decode()
+    assert again.count("instalaciones</div>") == first.count("instalaciones</div>")
+    with CaptureQueriesContext(connection) as computed:
+        client.force_login(cora)
+        client.get("/agreements/dashboard/")
+    assert len(kept) < len(computed) - 10  # the figures' queries were not run again
+    client.logout()
+    # a recorded write (a withdrawal through its service) moves the revision
+    from limpia.agreements import services
+
+    adhesion = Adhesion.objects.filter(agreement=audited).order_by("id").first()
+    services.adhesion_withdraw(
+        acting_user=cora, adhesion=adhesion, on=dt.date(2025, 12, 1), reason="Cierre de planta"
+    )
+    after = client.get("/agreements/dashboard/").content.decode()
+    assert "3 instalaciones</div>" not in after and "2 instalaciones</div>" in after
