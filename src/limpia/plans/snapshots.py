@@ -24,7 +24,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.apps import apps
-from django.db import connection, transaction
+from django.db import connections, router, transaction
 from django.utils import timezone
 
 from limpia.plans.models import Plan, PlanRollup
@@ -33,7 +33,9 @@ from limpia.progress import method
 
 def data_revision() -> int:
     """The sum of every history table's latest id, in one query: each table's ids only grow,
-    so the sum moves with any write to any tracked model."""
+    so the sum moves with any write to any tracked model. Read where the request's reads go
+    (a public read may go to the replica: its revision then matches the data it reads)."""
+    connection = connections[router.db_for_read(Plan)]
     quote = connection.ops.quote_name
     tables = sorted(
         model.history.model._meta.db_table
