@@ -18,6 +18,7 @@ Only the synthetic data's removal deletes history rows; it deletes the stored ro
 
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass
 from datetime import date
@@ -35,8 +36,16 @@ def data_revision() -> int:
     """The sum of every history table's latest id, in one query: each table's ids only grow,
     so the sum moves with any write to any tracked model. Read where the request's reads go
     (a public read may go to the replica: its revision then matches the data it reads)."""
-    connection = connections[router.db_for_read(Plan)]
-    quote = connection.ops.quote_name
+    alias = router.db_for_read(Plan)
+    with connections[alias].cursor() as cursor:
+        cursor.execute(_revision_sql(alias))
+        return cursor.fetchone()[0] or 0
+
+
+@functools.cache
+def _revision_sql(alias: str) -> str:
+    """The revision's query, written once per database (every public read asks it)."""
+    quote = connections[alias].ops.quote_name
     tables = sorted(
         model.history.model._meta.db_table
         for model in apps.get_models()
@@ -45,9 +54,7 @@ def data_revision() -> int:
     parts = " UNION ALL ".join(
         f"SELECT MAX({quote('history_id')}) AS m FROM {quote(table)}" for table in tables
     )
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT SUM(m) FROM ({parts}) revisions_")
-        return cursor.fetchone()[0] or 0
+    return f"SELECT SUM(m) FROM ({parts}) revisions_"
 
 
 def encode(rollup: method.Rollup) -> list:
