@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from dataclasses import dataclass
 from fractions import Fraction
 
 from django.db.models import Count, F, Q
@@ -221,6 +222,81 @@ def consolidated_many(agreements, audit_type: str = AuditType.FINAL) -> dict[int
     return {
         pk: compliance.report_from_tallies(facilities[pk], goals[pk], actions[pk]) for pk in ids
     }
+
+
+@dataclass(frozen=True)
+class ReportSummary:
+    """A consolidated report without its facility and company lines (`report_lines` reads a
+    page of them): the agreement's figure, how many lines there are, the goals and actions."""
+
+    compliance: Fraction | None
+    facilities_count: int
+    companies_count: int
+    goals: tuple[compliance.GoalLine, ...]
+    actions: tuple[compliance.ActionLine, ...]
+
+
+def report_summary(agreement: Agreement, audit_type: str = AuditType.FINAL) -> ReportSummary:
+    """The report's figures from the tallies in three queries, whatever the number of
+    facilities: the facilities grouped by their pair of counts (the agreement's exact mean and
+    how many facilities; with how many companies), the goals grouped likewise, the actions.
+    Equal to `consolidated` without its lines."""
+    scope = FacilityTally.objects.filter(agreement=agreement, audit_type=audit_type)
+    pairs = list(scope.values_list("applicable", "complying").annotate(n=Count("pk")).order_by())
+    companies = scope.aggregate(n=Count("facility__company__tax_id", distinct=True))["n"]
+    goals = [
+        compliance.GoalGroup(code, applicable, complying, n)
+        for code, applicable, complying, n in GoalTally.objects.filter(
+            agreement=agreement, audit_type=audit_type
+        )
+        .values_list("goal__code", "applicable", "complying")
+        .annotate(n=Count("pk"))
+        .order_by()
+    ]
+    actions = [
+        compliance.ActionCounts(code, goal_code, applicable, complying)
+        for code, goal_code, applicable, complying in ActionTally.objects.filter(
+            agreement=agreement, audit_type=audit_type, audited__gt=0
+        ).values_list("action__code", "action__goal__code", "applicable", "complying")
+    ]
+    report = compliance.report_from_tallies([], goals, actions)
+    return ReportSummary(
+        compliance=compliance.mean_of_groups(pairs),
+        facilities_count=sum(n for _a, _c, n in pairs),
+        companies_count=companies,
+        goals=report.goals,
+        actions=report.actions,
+    )
+
+
+def report_lines(
+    agreement: Agreement, lines: slice, audit_type: str = AuditType.FINAL
+) -> tuple[tuple[compliance.FacilityLine, ...], tuple[compliance.CompanyLine, ...]]:
+    """The facility lines and the company lines at the positions `lines` of the report, in
+    the report's natural order, ordered and cut by the database (`NaturalOrder.sort_key`):
+    three queries that read one page of lines whatever the number of facilities."""
+    scope = FacilityTally.objects.filter(agreement=agreement, audit_type=audit_type)
+    facilities = tuple(
+        compliance.facility_line(compliance.FacilityTotal(*row))
+        for row in scope.order_by("facility__sort_key").values_list(
+            "facility__code", "facility__company__tax_id", "applicable", "complying"
+        )[lines]
+    )
+    tax_ids = [
+        tax_id
+        for tax_id, _key in scope.values_list(
+            "facility__company__tax_id", "facility__company__sort_key"
+        )
+        .distinct()
+        .order_by("facility__company__sort_key")[lines]
+    ]
+    totals = defaultdict(list)
+    for tax_id, applicable, complying in scope.filter(
+        facility__company__tax_id__in=tax_ids
+    ).values_list("facility__company__tax_id", "applicable", "complying"):
+        totals[tax_id].append((applicable, complying))
+    companies = tuple(compliance.company_line(t, totals[t]) for t in tax_ids)
+    return facilities, companies
 
 
 def consolidated_counted(agreement: Agreement, audit_type: str = AuditType.FINAL):

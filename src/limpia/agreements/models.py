@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
+from limpia.compliance import sort_key
 from limpia.core.fields import PortableDecimalField
 from limpia.core.models import Country, Organization, Sector, Subdivision
 from limpia.core.tracking import tracked_history
@@ -332,14 +333,58 @@ class Action(models.Model):
         return add_months(start, self.deadline_months) if start else None
 
 
-class Company(models.Model):
+class NaturalOrderQuerySet(models.QuerySet):
+    """Writes the natural-order key of the rows it creates or updates in bulk."""
+
+    def bulk_create(self, objs, *args, **kwargs):
+        objs = list(objs)
+        for obj in objs:
+            obj.fill_sort_key()
+        return super().bulk_create(objs, *args, **kwargs)
+
+    def bulk_update(self, objs, fields, *args, **kwargs):
+        objs = list(objs)
+        if self.model.natural_order_of in fields:
+            for obj in objs:
+                obj.fill_sort_key()
+            fields = [*fields, "sort_key"]
+        return super().bulk_update(objs, fields, *args, **kwargs)
+
+
+class NaturalOrder(models.Model):
+    """A model the database can list in the natural order of one of its codes ("F-2" before
+    "F-10", as every report orders them): `sort_key` holds `compliance.sort_key` of the code,
+    written by save() and by the bulk paths (`NaturalOrderQuerySet`); it is no part of the
+    history."""
+
+    natural_order_of = ""  # the code's field
+    sort_key = models.CharField(_("natural order"), max_length=400, editable=False, default="")
+
+    objects = NaturalOrderQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        self.fill_sort_key()
+        fields = kwargs.get("update_fields")
+        if fields is not None and self.natural_order_of in fields:
+            kwargs["update_fields"] = {*fields, "sort_key"}
+        super().save(*args, **kwargs)
+
+    def fill_sort_key(self) -> None:
+        self.sort_key = sort_key(getattr(self, self.natural_order_of))
+
+
+class Company(NaturalOrder):
+    natural_order_of = "tax_id"
     country = models.ForeignKey(Country, on_delete=models.PROTECT, related_name="companies")
     tax_id = models.CharField(_("tax identifier"), max_length=30)
     name = models.CharField(_("name"), max_length=300)
     size = models.CharField(_("size"), max_length=8, choices=Size.choices)
     sector = models.ForeignKey(Sector, on_delete=models.PROTECT, null=True, blank=True)
     is_sample = models.BooleanField(_("sample data"), default=False)
-    history = tracked_history()
+    history = tracked_history(excluded_fields=["sort_key"])
 
     class Meta:
         ordering = ["name"]
@@ -353,13 +398,14 @@ class Company(models.Model):
         return self.name
 
 
-class Facility(models.Model):
+class Facility(NaturalOrder):
+    natural_order_of = "code"
     company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="facilities")
     code = models.CharField(_("facility code"), max_length=40, unique=True)
     name = models.CharField(_("name"), max_length=300)
     subdivision = models.ForeignKey(Subdivision, on_delete=models.PROTECT, null=True, blank=True)
     address = models.CharField(_("address"), max_length=300, blank=True)
-    history = tracked_history()
+    history = tracked_history(excluded_fields=["sort_key"])
 
     class Meta:
         ordering = ["code"]

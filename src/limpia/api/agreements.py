@@ -138,15 +138,19 @@ class AgreementViewSet(viewsets.ReadOnlyModelViewSet):
         audit_type = request.query_params.get("audit", AuditType.FINAL)
         if audit_type not in (AuditType.FINAL, AuditType.INTERMEDIATE, AuditType.MAINTENANCE):
             raise DomainError("audit must be final, intermediate or maintenance.", field="audit")
-        report = figures.consolidated(self.get_object(), audit_type)
-        page = Pagination().lines_page(request, max(len(report.facilities), len(report.companies)))
+        agreement = self.get_object()
+        summary = figures.report_summary(agreement, audit_type)
+        page = Pagination().lines_page(
+            request, max(summary.facilities_count, summary.companies_count)
+        )
+        facilities, companies = figures.report_lines(agreement, page.slice, audit_type)
         return Response(
             {
                 "audit": audit_type,
-                "compliance": s.fraction(report.compliance),
+                "compliance": s.fraction(summary.compliance),
                 **page.links,
-                "facilities_count": len(report.facilities),
-                "companies_count": len(report.companies),
+                "facilities_count": summary.facilities_count,
+                "companies_count": summary.companies_count,
                 "facilities": [
                     {
                         "facility_code": f.facility_code,
@@ -155,7 +159,7 @@ class AgreementViewSet(viewsets.ReadOnlyModelViewSet):
                         "applicable": f.applicable,
                         "complying": f.complying,
                     }
-                    for f in report.facilities[page.slice]
+                    for f in facilities
                 ],
                 "companies": [
                     {
@@ -163,10 +167,10 @@ class AgreementViewSet(viewsets.ReadOnlyModelViewSet):
                         "compliance": s.fraction(c.compliance),
                         "facilities": c.facilities,
                     }
-                    for c in report.companies[page.slice]
+                    for c in companies
                 ],
                 "goals": [
-                    {"code": g.code, "compliance": s.fraction(g.compliance)} for g in report.goals
+                    {"code": g.code, "compliance": s.fraction(g.compliance)} for g in summary.goals
                 ],
                 "actions": [
                     {
@@ -176,7 +180,7 @@ class AgreementViewSet(viewsets.ReadOnlyModelViewSet):
                         "applicable_facilities": a.applicable_facilities,
                         "complying_facilities": a.complying_facilities,
                     }
-                    for a in report.actions
+                    for a in summary.actions
                 ],
             }
         )

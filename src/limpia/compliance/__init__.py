@@ -29,10 +29,12 @@ from .method import (
     certificate_status,
     certificate_valid_until,
     company_compliance,
+    company_line,
     consolidated_report,
     consultation_state,
     distribution,
     facility_compliance,
+    facility_line,
     final_audit_outcome,
     goal_compliance,
     mean_compliance,
@@ -40,6 +42,7 @@ from .method import (
     natural_key,
     report_from_counts,
     report_from_tallies,
+    sort_key,
 )
 
 __all__ = [
@@ -70,10 +73,12 @@ __all__ = [
     "certificate_status",
     "certificate_valid_until",
     "company_compliance",
+    "company_line",
     "consolidated_report",
     "consultation_state",
     "distribution",
     "facility_compliance",
+    "facility_line",
     "final_audit_outcome",
     "goal_compliance",
     "mean_compliance",
@@ -81,4 +86,5 @@ __all__ = [
     "natural_key",
     "report_from_counts",
     "report_from_tallies",
+    "sort_key",
 ]

@@ -218,6 +218,44 @@ def natural_key(code: str) -> tuple:
     )
 
 
+def _chars(text: str) -> str:
+    # each character as a code of fixed width within its range, the ranges in order: "1" and 2
+    # hex digits below U+0100, "2" and 4 below U+10000, "3" and 6 above
+    out = []
+    for char in text:
+        point = ord(char)
+        if point < 0x100:
+            out.append(f"1{point:02x}")
+        elif point < 0x10000:
+            out.append(f"2{point:04x}")
+        else:
+            out.append(f"3{point:06x}")
+    return "".join(out)
+
+
+def sort_key(code: str) -> str:
+    """:func:`natural_key` as a text a database can order by: two codes compare as their
+    natural keys do, character by character ("1.2" < "1.10"), with no collation needed, since
+    the text is made of the digits and the letters a–f only.
+
+    Each text part is its casefolded characters (:func:`_chars`) and a ``0``; each number
+    part a ``1``, its count of digits in two hex digits and its digits (a longer number is
+    larger); a ``0`` ends the parts (so that "a" < "a1"), and the code's own characters break
+    the remaining ties as natural_key does.
+    """
+    parts = _DIGITS.split(code)
+    out = []
+    for i, part in enumerate(parts):
+        if i % 2:
+            digits = str(int(part))  # any script's digits, as natural_key reads them
+            out.append(f"1{len(digits):02x}{digits}")
+        else:
+            out.append(_chars(part.casefold()) + "0")
+    out.append("0")
+    out.append(_chars(code))
+    return "".join(out)
+
+
 def _check_unique_actions(items: Iterable[AuditItem]) -> None:
     # Two findings for one action at one facility would count that action twice.
     seen: set[str] = set()
@@ -446,6 +484,25 @@ def mean_of_groups(groups: Iterable[tuple[int, int, int]]) -> Fraction | None:
     return total / count if count else None
 
 
+def facility_line(facility: FacilityTotal) -> FacilityLine:
+    """A facility's line of the report: its share, and its counts when it is assessable."""
+    share = _ratio(facility.complying, facility.applicable)
+    assessable = share is not None
+    return FacilityLine(
+        facility.facility_code,
+        facility.company_tax_id,
+        share,
+        facility.applicable if assessable else 0,
+        facility.complying if assessable else 0,
+    )
+
+
+def company_line(tax_id: str, totals: Iterable[tuple[int, int]]) -> CompanyLine:
+    """A company's line from its audited facilities' ``(applicable, complying)`` totals."""
+    shares = [_ratio(complying, applicable) for applicable, complying in totals]
+    return CompanyLine(tax_id, mean_compliance(shares), len(shares))
+
+
 def report_from_tallies(
     facilities: Iterable[FacilityTotal],
     goals: Iterable[GoalGroup],
@@ -458,17 +515,9 @@ def report_from_tallies(
     by_company: dict[str, list[Fraction | None]] = {}
     pairs: Counter[tuple[int, int]] = Counter()
     for facility in sorted(facilities, key=lambda f: natural_key(f.facility_code)):
-        share = _ratio(facility.complying, facility.applicable)
-        lines.append(
-            FacilityLine(
-                facility.facility_code,
-                facility.company_tax_id,
-                share,
-                facility.applicable if share is not None else 0,
-                facility.complying if share is not None else 0,
-            )
-        )
-        by_company.setdefault(facility.company_tax_id, []).append(share)
+        line = facility_line(facility)
+        lines.append(line)
+        by_company.setdefault(facility.company_tax_id, []).append(line.compliance)
         pairs[(facility.applicable, facility.complying)] += 1
     by_goal: dict[str, list[tuple[int, int, int]]] = {}
     for group in goals:

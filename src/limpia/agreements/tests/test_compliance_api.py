@@ -6,9 +6,10 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from limpia.agreements import services
-from limpia.agreements.models import Agreement
+from limpia.agreements import figures, services
+from limpia.agreements.models import Agreement, Company, Facility
 from limpia.agreements.tests.helpers import adhere, freeze_today, run_audit, set_stage
+from limpia.api.agreement_serializers import fraction
 from limpia.core.models import Sector
 
 # A1 and A2 belong to Lácteos del Sur (pequeña), B1 to Gran Lechera (grande).
@@ -164,9 +165,11 @@ def test_it_reports_the_compliance_in_a_fixed_number_of_queries(api, apl, facili
     with CaptureQueriesContext(connection) as three:
         assert len(client.get(url).json()["facilities"]) == 3
     # The data revision (limpia.api.cache), the agreement, then from its tallies the
-    # facilities' totals, the goals' counts grouped by value, the actions' counts: the same
-    # five queries however many facilities were audited (no audit item is read).
-    assert len(one) == len(three) == 5
+    # facilities grouped by their counts, how many companies, the goals' counts grouped by
+    # value, the actions' counts, and the page: its facility lines, its companies, their
+    # facilities' totals. The same nine queries however many facilities were audited (no
+    # audit item is read, and no line outside the page).
+    assert len(one) == len(three) == 9
 
 
 def test_it_hides_the_compliance_of_an_agreement_in_negotiation(api, audited, cora):
@@ -343,3 +346,60 @@ def test_it_pages_the_facility_and_company_lines(api, apl, facilities, cora, aur
     missing = client.get(url, {"page": 3, "page_size": 2})
     assert missing.status_code == 404
     assert "pages 1 to 2" in missing.json()["detail"]
+
+
+def test_its_pages_are_the_reports_lines_in_natural_order(api, apl, lacteos, cora, aurora):
+    """The database orders and cuts the lines (`sort_key`); read page by page, they are the
+    report's lines as the pure module orders them (natural order: F-2 before F-10, case and
+    leading zeros as natural_key), and the figures are the report's."""
+    others = Company.objects.bulk_create(
+        Company(country_id="CL", tax_id=tax_id, name=f"Empresa {tax_id}", size="micro")
+        for tax_id in ("10", "9", "K-2", "k-10")
+    )
+    companies = [lacteos, *others]
+    codes = ["F-10", "f-9", "F-2", "F-02b", "É-1", "F-2a", "e-1", "F10"]
+    facilities = Facility.objects.bulk_create(
+        Facility(company=companies[n % len(companies)], code=code, name=code)
+        for n, code in enumerate(codes)
+    )
+    adhere(apl, *facilities)
+    set_stage(apl, "final_evaluation")
+    findings = [True, False, None]
+    for n, facility in enumerate(facilities):
+        run_audit(
+            cora,
+            apl,
+            facility,
+            aurora,
+            {"1.1": findings[n % 3], "1.2": findings[(n + 1) % 3], "2.1": True},
+        )
+    report = figures.consolidated(apl)
+    url = f"/api/v1/agreements/{apl.slug}/compliance/"
+    client = api()
+    pages, next_url = [], f"{url}?page_size=3"
+    while next_url:
+        pages.append(client.get(next_url).json())
+        next_url = pages[-1]["next"]
+    assert len(pages) == 3
+    assert [f["facility_code"] for p in pages for f in p["facilities"]] == [
+        line.facility_code for line in report.facilities
+    ]
+    assert [f["facility_code"] for p in pages for f in p["facilities"]] == [
+        "e-1",
+        "F10",
+        "F-2",
+        "F-2a",
+        "F-02b",
+        "f-9",
+        "F-10",
+        "É-1",
+    ]
+    lines = [(c["tax_id"], c["compliance"], c["facilities"]) for p in pages for c in p["companies"]]
+    assert lines == [
+        (line.tax_id, fraction(line.compliance), line.facilities) for line in report.companies
+    ]
+    assert [tax_id for tax_id, _c, _n in lines] == ["9", "10", "760864285", "K-2", "k-10"]
+    assert pages[0]["compliance"] == fraction(report.compliance)
+    assert pages[0]["goals"] == [
+        {"code": g.code, "compliance": fraction(g.compliance)} for g in report.goals
+    ]

@@ -27,6 +27,7 @@ from ..method import (
     final_audit_outcome,
     goal_compliance,
     natural_key,
+    sort_key,
 )
 
 START = date(2020, 1, 1)
@@ -135,6 +136,27 @@ def test_it_orders_every_report_list_naturally(sector):
         [line.code for line in report.actions],
     ):
         assert keys == sorted(keys, key=natural_key)
+
+
+# codes as people write them: letters of any case and script, digits with leading zeros,
+# punctuation, empty runs between numbers
+code_texts = st.text(
+    alphabet=st.sampled_from(list("aAbBzZ-._ /0123456789ñÑéÉ€Ωß")) | st.characters(),
+    max_size=12,
+)
+
+
+@given(st.lists(code_texts, max_size=12))
+def test_the_stored_sort_key_orders_as_the_natural_key(codes):
+    """What the database orders by (`sort_key`, compared as text) is the natural order."""
+    assert sorted(codes, key=sort_key) == sorted(codes, key=natural_key)
+
+
+@given(code_texts, code_texts)
+def test_the_stored_sort_key_compares_as_the_natural_key(a, b):
+    assert (sort_key(a) < sort_key(b)) == (natural_key(a) < natural_key(b))
+    assert (sort_key(a) == sort_key(b)) == (a == b)
+    assert set(sort_key(a)) <= set("0123456789abcdef")  # the same in any collation
 
 
 @given(sectors(), item_lists, st.sampled_from(COMPANIES))
