@@ -34,6 +34,7 @@ from limpia.agreements.models import (
     StageChange,
 )
 from limpia.core.models import Sector, Subdivision
+from limpia.core.sql import distinct_counts_sets
 
 DIMENSIONS = ("sector", "region", "size")
 UNKNOWN = ""  # the group of facilities without a sector or a subdivision
@@ -119,6 +120,18 @@ def _labels(keys: dict[str, set]) -> dict[str, dict[str, str]]:
     return {"sector": sectors, "region": regions, "size": sizes}
 
 
+def _distinct_counts(rows) -> dict[str, dict]:
+    """Distinct companies and facilities of `rows` (adhesions or certificates) overall and per
+    sector, region and size: grouping → key → (companies, facilities), in one query that reads
+    the rows once (`core.sql.distinct_counts_sets`)."""
+    keys = {f"k_{d}": _key(d, "facility") for d in DIMENSIONS}
+    per_row = rows.annotate(
+        c_company=F("facility__company_id"), c_facility=F("facility_id"), **keys
+    ).values("c_company", "c_facility", *keys)
+    groupings = {"all": None, **{d: f"k_{d}" for d in DIMENSIONS}}
+    return distinct_counts_sets(per_row.order_by(), groupings, ["c_company", "c_facility"])
+
+
 def national(agreements, *, as_of: dt.date, country: str | None = None) -> Dashboard:
     """The dashboard of `agreements` (a queryset: those the reader may see) on `as_of`."""
     if country:
@@ -130,14 +143,9 @@ def national(agreements, *, as_of: dt.date, country: str | None = None) -> Dashb
     certificates = Certificate.objects.filter(
         agreement__in=ids, issued_on__lte=as_of, valid_until__gte=as_of
     ).filter(Q(revoked_on__isnull=True) | Q(revoked_on__gt=as_of))
-    adhered = adhesions.aggregate(
-        companies=Count("facility__company", distinct=True),
-        facilities=Count("facility", distinct=True),
-    )
-    certified = certificates.aggregate(
-        companies=Count("facility__company", distinct=True),
-        facilities=Count("facility", distinct=True),
-    )
+    adhered_by = _distinct_counts(adhesions)
+    certified_by = _distinct_counts(certificates)
+    adhered, certified = adhered_by["all"][None], certified_by["all"][None]
     if figures.tallies_hold(as_of):  # today (and any later day): the tallies
         found = figures.distributions_of(
             figures.tallied_distribution_groups(
@@ -150,30 +158,7 @@ def national(agreements, *, as_of: dt.date, country: str | None = None) -> Dashb
             {"all": None, **{d: _key(d, "audit__facility") for d in DIMENSIONS}},
             as_of=as_of,
         )
-    by_adhesion = {
-        d: {
-            row["key"]: row
-            for row in adhesions.annotate(key=_key(d, "facility"))
-            .values("key")
-            .annotate(
-                companies=Count("facility__company", distinct=True),
-                facilities=Count("facility", distinct=True),
-            )
-            .order_by()
-        }
-        for d in DIMENSIONS
-    }
-    by_certificate = {
-        d: dict(
-            certificates.annotate(key=_key(d, "facility"))
-            .values("key")
-            .annotate(facilities=Count("facility", distinct=True))
-            .order_by()
-            .values_list("key", "facilities")
-        )
-        for d in DIMENSIONS
-    }
-    keys = {d: set(by_adhesion[d]) | set(by_certificate[d]) | set(found[d]) for d in DIMENSIONS}
+    keys = {d: set(adhered_by[d]) | set(certified_by[d]) | set(found[d]) for d in DIMENSIONS}
     labels = _labels(keys)
     by = {}
     for d in DIMENSIONS:
@@ -181,9 +166,9 @@ def national(agreements, *, as_of: dt.date, country: str | None = None) -> Dashb
             Group(
                 key=key,
                 label=labels[d].get(key, key) if key != UNKNOWN else "",
-                companies_adhered=by_adhesion[d].get(key, {}).get("companies", 0),
-                facilities_adhered=by_adhesion[d].get(key, {}).get("facilities", 0),
-                facilities_certified=by_certificate[d].get(key, 0),
+                companies_adhered=adhered_by[d].get(key, (0, 0))[0],
+                facilities_adhered=adhered_by[d].get(key, (0, 0))[1],
+                facilities_certified=certified_by[d].get(key, (0, 0))[1],
                 compliance=found[d].get(key) or compliance.distribution([]),
             )
             for key in keys[d]
@@ -199,10 +184,10 @@ def national(agreements, *, as_of: dt.date, country: str | None = None) -> Dashb
             (stage, str(Stage(stage).label), stages.get(stage, 0))
             for stage in [*lifecycle.ORDER, Stage.CANCELLED]
         ),
-        companies_adhered=adhered["companies"],
-        facilities_adhered=adhered["facilities"],
-        companies_certified=certified["companies"],
-        facilities_certified=certified["facilities"],
+        companies_adhered=adhered[0],
+        facilities_adhered=adhered[1],
+        companies_certified=certified[0],
+        facilities_certified=certified[1],
         compliance=found["all"].get(None) or compliance.distribution([]),
         by=by,
         years=_years(agreements, as_of),
