@@ -88,6 +88,7 @@ class Timed:
     bytes: int
     peak_rss_mb: float
     rss_before_mb: float | None = None
+    after_write_ms: list[float] | None = None
 
 
 def _content_length(response) -> int:
@@ -96,9 +97,24 @@ def _content_length(response) -> int:
     return len(response.content)
 
 
-def time_request(client, url: str, repeat: int, budget_s: float) -> Timed:
+def a_recorded_write() -> None:
+    """A write as a user's makes it: one organization saved through its model, so that a
+    history row is recorded and the data revision moves (plans/snapshots.py). Whatever is kept
+    at the revision (stored rollups and reports, kept public answers) is then computed again by
+    the next read."""
+    from limpia.core.models import Organization
+
+    organization = Organization.objects.order_by("pk").first()
+    if organization is None:
+        organization = Organization.objects.create(name="Bench")
+    organization.save()
+
+
+def time_request(client, url: str, repeat: int, budget_s: float, after_write: int = 0) -> Timed:
     """One warm-up request (its queries counted, its status checked), then up to `repeat`
-    timed ones, stopping early once `budget_s` seconds are spent (at least one)."""
+    timed ones, stopping early once `budget_s` seconds are spent (at least one); then up to
+    `after_write` requests each timed right after a recorded write (`a_recorded_write`,
+    untimed): what the first visitor after a change waits."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -124,7 +140,20 @@ def time_request(client, url: str, repeat: int, budget_s: float) -> Timed:
         elapsed = time.perf_counter() - started
         samples.append(elapsed * 1000)
         spent += elapsed
-    return Timed(200, samples, count, size, peak_rss_mb(), before)
+    after = []
+    for _ in range(after_write):
+        if after and spent > 2 * budget_s:
+            break
+        a_recorded_write()
+        started = time.perf_counter()
+        response = client.get(url)
+        _content_length(response)
+        elapsed = time.perf_counter() - started
+        spent += elapsed
+        if response.status_code != 200:  # e.g. 202: a kept report is being prepared
+            break
+        after.append(elapsed * 1000)
+    return Timed(200, samples, count, size, peak_rss_mb(), before, after or None)
 
 
 def time_function(function, repeat: int, budget_s: float) -> tuple[list[float], int]:
@@ -369,7 +398,7 @@ def measure(repeat: int, budget_s: float, only: set[str] | None, import_rows: in
         if only and name not in only:
             continue
         print(f"  {name}: {url}", file=sys.stderr, flush=True)
-        timed = time_request(client, url, repeat, budget_s)
+        timed = time_request(client, url, repeat, budget_s, after_write=min(repeat, 3))
         row: dict[str, Any] = {
             "name": name,
             "label": label,
@@ -386,6 +415,8 @@ def measure(repeat: int, budget_s: float, only: set[str] | None, import_rows: in
             rows.append(row)
             continue
         row.update(stats.summary(timed.samples_ms))
+        if timed.after_write_ms:
+            row["after_write"] = stats.summary(timed.after_write_ms)
         if floor is not None:
             floor_label, subject = floor
             key = floor_label if isinstance(subject, str) else f"{name}:{floor_label}"

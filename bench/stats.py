@@ -125,7 +125,7 @@ def read_rows(run: Mapping[str, Any]) -> list[list[str]]:
         if read.get("status") != 200:
             rows.append(
                 [read["label"], read.get("note") or f"not available (HTTP {read.get('status')})"]
-                + ["–"] * 9
+                + ["–"] * 10
             )
             continue
         floor = read.get("floor") or {}
@@ -135,6 +135,7 @@ def read_rows(run: Mapping[str, Any]) -> list[list[str]]:
                 read["label"],
                 _ms(read["median_ms"]),
                 _ms(read["p95_ms"]),
+                _ms((read.get("after_write") or {}).get("p95_ms")),
                 str(read.get("n", "–")),
                 str(read["queries"]),
                 _bytes(read.get("bytes")),
@@ -163,6 +164,7 @@ READ_HEADER = [
     "read",
     "median",
     "p95",
+    "p95 after a write",
     "n",
     "queries",
     "size",
@@ -182,7 +184,10 @@ def render(results: Mapping[str, Any]) -> str:
         "",
         'Written by `python -m bench` (docs/operations.md, "Benchmarks"); the same figures are '
         "in `bench/results.json`. Each read is timed in-process through django.test.Client "
-        "(median and p95 over the repeats after one warm-up request, whose queries are counted); "
+        "(median and p95 over the repeats after one warm-up request, whose queries are counted; "
+        "then up to three requests each right after a recorded write, which moves the data "
+        "revision so that nothing kept is reused: the p95 of those is what the first visitor "
+        "after a change waits); "
         "its floor is measured in the same run on the same data. Peak RSS is the process's "
         "high-water mark during that read (in brackets, its RSS when the read began: memory a "
         "previous read left allocated is counted in). Targets are issue 11's, for S10. A read "
