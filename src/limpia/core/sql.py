@@ -143,3 +143,12 @@ def insert_from(model, columns: dict[str, str], queryset: QuerySet) -> int:
     with connection.cursor() as cursor:
         cursor.execute(f"INSERT INTO {table} ({targets}) SELECT {sources} FROM ({sql}) s_", params)
         return cursor.rowcount
+
+
+def refresh_statistics(alias: str = "default") -> None:
+    """``ANALYZE``: the database's statistics of every table read again, so that its planner
+    knows the tables' sizes after a bulk load (PostgreSQL's autovacuum gets there later by
+    itself; SQLite never does). Without them PostgreSQL estimates a few rows for a table that
+    a load just filled and joins by nested loops."""
+    with connections[alias].cursor() as cursor:
+        cursor.execute("ANALYZE")

@@ -7,6 +7,7 @@ from decimal import Decimal, InvalidOperation
 from django.core.management.base import BaseCommand, CommandError
 
 from limpia.core.errors import DomainError
+from limpia.core.sql import refresh_statistics
 from limpia.core.synthetic import synthetic_generate, synthetic_remove
 from limpia.exchange.meter import TerminalMeter, metering
 
@@ -40,6 +41,7 @@ class Command(BaseCommand):
         started = time.monotonic()
         if remove:
             deleted = synthetic_remove()
+            refresh_statistics()
             self.stdout.write(f"Removed {sum(deleted.values()):,} synthetic rows:")
             for label, count in deleted.items():
                 if count:
@@ -51,6 +53,7 @@ class Command(BaseCommand):
         try:
             with metering(bar) if bar else contextlib.nullcontext():
                 generated = synthetic_generate(scale, seed)
+            refresh_statistics()  # the planner must know the tables' new sizes
         except DomainError as exc:
             raise CommandError(exc.message) from None
         elapsed = time.monotonic() - started
