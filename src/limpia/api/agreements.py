@@ -245,12 +245,11 @@ class FacilityViewSet(viewsets.ReadOnlyModelViewSet):
     search_fields = ["code", "name", "company__name", "company__tax_id"]
 
     def get_queryset(self):
+        # the facilities adhered to a visible agreement, as a set the database builds once
+        # (IN, not a join: no DISTINCT over every facility's columns before the page is cut)
         visible = agreements_visible_to(self.request.user, Agreement.objects.all())
-        return (
-            Facility.objects.filter(adhesions__agreement__in=visible)
-            .distinct()
-            .select_related("company")
-        )
+        adhered = Adhesion.objects.filter(agreement__in=visible).values("facility_id")
+        return Facility.objects.filter(pk__in=adhered).select_related("company")
 
 
 class AdhesionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
