@@ -21,7 +21,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Value
-from django.db.models.functions import Coalesce, ExtractYear, Substr
+from django.db.models.functions import Coalesce, Substr
 
 from limpia import compliance
 from limpia.agreements import figures, lifecycle
@@ -34,7 +34,7 @@ from limpia.agreements.models import (
     StageChange,
 )
 from limpia.core.models import Sector, Subdivision
-from limpia.core.sql import distinct_counts_sets
+from limpia.core.sql import YearOf, distinct_counts_sets
 
 DIMENSIONS = ("sector", "region", "size")
 UNKNOWN = ""  # the group of facilities without a sector or a subdivision
@@ -200,7 +200,7 @@ def _years(agreements, as_of: dt.date) -> tuple[Year, ...]:
     def per_year(queryset, date_field):
         return dict(
             queryset.filter(**{f"{date_field}__lte": as_of})
-            .annotate(year=ExtractYear(date_field))
+            .annotate(year=YearOf(date_field))
             .values("year")
             .annotate(n=Count("pk"))
             .order_by()

@@ -11,7 +11,8 @@ and groups it again in the database.
 from __future__ import annotations
 
 from django.db import connections
-from django.db.models import QuerySet
+from django.db.models import IntegerField, QuerySet
+from django.db.models.functions import ExtractYear
 
 
 def regroup_sets(
@@ -152,3 +153,16 @@ def refresh_statistics(alias: str = "default") -> None:
     a load just filled and joins by nested loops."""
     with connections[alias].cursor() as cursor:
         cursor.execute("ANALYZE")
+
+
+class YearOf(ExtractYear):
+    """The year of a date column. On SQLite, Django's ExtractYear calls a Python function
+    once per row (about 1.7 µs each: 0.3 s over the 157,000 adhesions at S10); a date is
+    stored there as ISO text, so its first four characters are the year, read by SQLite
+    itself. Elsewhere, ExtractYear's own SQL."""
+
+    output_field = IntegerField()
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        sql, params = compiler.compile(self.lhs)
+        return f"CAST(SUBSTR({sql}, 1, 4) AS INTEGER)", params
