@@ -49,6 +49,30 @@ def test_the_stored_rollups_equal_the_computed_ones(plan_builder):
     assert PlanRollup.objects.get(plan=plan).as_of == today
 
 
+def test_plans_are_computed_in_batches_of_indicators_with_the_same_rollups(
+    plan_builder, monkeypatch
+):
+    """Memory holds one batch of plans' indicators at a time; the rollups do not change."""
+    from django.utils import timezone
+
+    from limpia.plans import snapshots
+    from limpia.plans.progress import plan_tree
+
+    plans = [big_plan(plan_builder, slug=f"plan-{n}") for n in range(3)]  # 60 indicators each
+    today = timezone.localdate()
+    assert [len(b) for b in snapshots._batches(plans)] == [3]
+    monkeypatch.setattr(snapshots, "BATCH_INDICATORS", 100)  # two plans would be 120
+    assert [len(b) for b in snapshots._batches(plans)] == [1, 1, 1]
+    monkeypatch.setattr(snapshots, "BATCH_INDICATORS", 130)
+    assert [len(b) for b in snapshots._batches(plans)] == [2, 1]
+    batched = rollups_of(plans, as_of=today)
+    for plan in plans:
+        tree = plan_tree(plan, as_of=today)
+        assert batched[plan.pk].rollup == tree.rollup
+        assert batched[plan.pk].nodes == {n.node.pk: n.rollup for n in tree.walk()}
+    assert PlanRollup.objects.filter(plan__in=plans, revision=data_revision()).count() == 3
+
+
 @pytest.fixture
 def large(monkeypatch):
     monkeypatch.setattr(views, "LARGE_PLAN", 10)  # the 60-indicator plan counts as large
