@@ -371,15 +371,24 @@ def merge(earlier: dict, partial: dict) -> dict:
     import and concurrency replaced when measured again; the generation kept."""
     merged = {**earlier, **{k: v for k, v in partial.items() if k not in ("reads", "generation")}}
     fresh = {read["name"]: read for read in partial.get("reads", [])}
-    reads = [fresh.pop(read["name"], read) for read in earlier.get("reads", [])]
+    # a read not measured again keeps the commit it was measured on
+    kept = [
+        {"commit": earlier.get("commit"), **read}
+        for read in earlier.get("reads", [])
+        if read["name"] not in fresh
+    ]
+    by_name = {read["name"]: read for read in kept}
+    reads = [
+        fresh.pop(read["name"], None) or by_name[read["name"]] for read in earlier.get("reads", [])
+    ]
     merged["reads"] = reads + list(fresh.values())
     if "concurrency" in partial:
         merged.pop("concurrency_note", None)
     elif "concurrency" in earlier:
-        merged["concurrency"] = earlier["concurrency"]
+        merged["concurrency"] = {"commit": earlier.get("commit"), **earlier["concurrency"]}
         merged.pop("concurrency_note", None)
     if "import" not in partial and "import" in earlier:
-        merged["import"] = earlier["import"]
+        merged["import"] = {"commit": earlier.get("commit"), **earlier["import"]}
     merged["generation"] = earlier.get("generation") or partial.get("generation")
     return merged
 

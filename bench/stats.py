@@ -119,6 +119,13 @@ def _bytes(value: int | None) -> str:
     return f"{value / 1000:,.1f} kB"
 
 
+def _other_commit(part: Mapping[str, Any], run: Mapping[str, Any]) -> str:
+    """ " (measured on abc1234)" for a part of a run measured on an earlier commit."""
+    if part.get("commit") and part["commit"] != run.get("commit"):
+        return f" (measured on {part['commit']})"
+    return ""
+
+
 def read_rows(run: Mapping[str, Any]) -> list[list[str]]:
     rows = []
     for read in run.get("reads", []):
@@ -129,10 +136,11 @@ def read_rows(run: Mapping[str, Any]) -> list[list[str]]:
             )
             continue
         floor = read.get("floor") or {}
+        label = read["label"] + _other_commit(read, run)
         floor_text = f"{_ms(floor.get('median_ms'))} ({floor['label']})" if floor else "–"
         rows.append(
             [
-                read["label"],
+                label,
                 _ms(read["median_ms"]),
                 _ms(read["p95_ms"]),
                 _ms((read.get("after_write") or {}).get("p95_ms")),
@@ -229,7 +237,12 @@ def render(results: Mapping[str, Any]) -> str:
         lines += ["", *_table(READ_HEADER, read_rows(run))]
         imported = run.get("import")
         if imported:
-            lines += ["", "Workbook import (agreement workbook, one transaction, rolled back):", ""]
+            on = _other_commit(imported, run)
+            lines += [
+                "",
+                f"Workbook import (agreement workbook, one transaction, rolled back){on}:",
+                "",
+            ]
             lines += _table(
                 [
                     "rows",
@@ -261,7 +274,7 @@ def render(results: Mapping[str, Any]) -> str:
         for concurrency in measured or []:
             if concurrency.get("note"):
                 lines += ["", concurrency["note"]]
-            lines += ["", _concurrency_intro(concurrency), ""]
+            lines += ["", _concurrency_intro(concurrency, _other_commit(concurrency, run)), ""]
             lines += _table(
                 ["endpoint", "requests/s", "median", "p95", "requests", "failures"],
                 [
@@ -288,9 +301,9 @@ def render(results: Mapping[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _concurrency_intro(concurrency: Mapping[str, Any]) -> str:
+def _concurrency_intro(concurrency: Mapping[str, Any], on: str = "") -> str:
     return (
-        f"Concurrency: locust headless, {concurrency.get('users')} users for "
+        f"Concurrency{on}: locust headless, {concurrency.get('users')} users for "
         f"{concurrency.get('seconds')} s each, against `limpia serve` "
         f"({concurrency.get('server', 'waitress')}) on this machine:"
     )

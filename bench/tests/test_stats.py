@@ -171,5 +171,8 @@ def test_a_partial_run_replaces_only_what_it_measured():
         ("dashboard_api", None),
     ]
     assert merged["generation"] == {"seconds": 76.0} and merged["commit"] == "new"
-    assert merged["import"] == {"rows": 10} and merged["concurrency"] == {"share": 0.1}
+    # what was not measured again says on which commit it was
+    assert merged["reads"][0]["commit"] == "old" and "commit" not in merged["reads"][1]
+    assert merged["import"] == {"commit": "old", "rows": 10}
+    assert merged["concurrency"] == {"commit": "old", "share": 0.1}
     assert "concurrency_note" not in merged
