@@ -133,7 +133,7 @@ def test_results_md_has_the_machine_and_a_table_per_database_and_scale():
     row = (
         "| compliance api | 1.50 s | 2.50 s | 7.50 s | 2 | 4 | 2.5 kB | 150 "
         "| 50.0 ms (SQL GROUP BY) | 30.0 "
-        "| p95 < 300 ms; ≤ 3 × floor | **no** |"
+        "| p95 < 300 ms; ≤ 3 × floor | **no** | **no** |"
     )
     assert row in text
     assert "| dashboard api | not available (HTTP 404) |" in text
@@ -146,6 +146,17 @@ def test_results_md_has_the_machine_and_a_table_per_database_and_scale():
         "Throughput ratio (API list / minimal view): 5.00 % — target ≥ 50% of floor: **no**"
     )
     assert throughput in text
+
+
+def test_a_read_is_also_judged_by_the_requests_after_a_write():
+    target = {"p95_ms_max": 300, "ratio_max": 3}
+    read = {"p95_ms": 2.0, "ratio": 0.01, "floor": {"median_ms": 100.0}}
+    assert stats.met(target, read) is True  # served from what was kept
+    after = {**read, "after_write": {"p95_ms": 280.0, "median_ms": 250.0}}
+    assert stats.met_after_write(target, after) is True
+    slow = {**read, "after_write": {"p95_ms": 280.0, "median_ms": 350.0}}  # 3.5 × floor
+    assert stats.met_after_write(target, slow) is False
+    assert stats.met_after_write(target, read) is None  # not measured
 
 
 def test_a_partial_run_replaces_only_what_it_measured():
