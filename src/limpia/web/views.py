@@ -23,7 +23,7 @@ from limpia.plans.progress import (
     subtree,
     summary_tree,
 )
-from limpia.plans.snapshots import rollups_of
+from limpia.plans.snapshots import rollups_of, summary_rollups
 from limpia.reports.charts import indicator_chart
 from limpia.web.forms import MeasurementForm, ReturnForm, TreeFilterForm
 from limpia.web.status import STATUS_LABELS, status_badges
@@ -43,7 +43,8 @@ def _visible_plan(request, slug) -> Plan:
 def home(request):
     as_of, error = _as_of(request)
     plans = list(Plan.objects.visible_to(request.user).for_listing())
-    trees = rollups_of(plans, as_of=as_of)  # stored on today (plans.snapshots)
+    summary = summary_rollups(plans, as_of=as_of)  # stored on today (plans.snapshots)
+    trees = summary.rollups
     children: dict[int, list] = {}
     for plan in plans:
         children.setdefault(plan.parent_id, []).append(plan)
@@ -66,7 +67,11 @@ def home(request):
     for plan in plans:
         if plan.parent_id is None or plan.parent_id not in visible_ids:
             add(plan, 0)
-    return render(request, "web/home.html", {"rows": rows, "as_of": as_of, "as_of_error": error})
+    return render(
+        request,
+        "web/home.html",
+        {"rows": rows, "as_of": as_of, "as_of_error": error, "summary": summary},
+    )
 
 
 def _matching_nodes(tree, *, status: str, responsible: str, horizon: str) -> set[int] | None:

@@ -32,6 +32,37 @@ def test_a_write_moves_the_revision_and_the_home_page_shows_it(plan_builder, cli
     assert first != second  # the plan's progress moved with the new measurement
 
 
+def test_a_large_home_shows_the_earlier_figures_while_the_worker_counts_the_change(
+    plan_builder, client, monkeypatch, django_capture_on_commit_callbacks
+):
+    """Above STALE_ABOVE_INDICATORS the home page does not compute every plan after a write:
+    it shows the figures stored earlier today, says when they were computed, and the job
+    worker (immediate in the tests) stores them at the new revision."""
+    from limpia.plans import snapshots
+
+    monkeypatch.setattr(snapshots, "STALE_ABOVE_INDICATORS", 10)  # the plan has 60
+    plan = big_plan(plan_builder)
+    first = client.get("/").content.decode()
+    assert "con todos los cambios hasta ahora" in first  # Spanish, the site's language
+    indicator = Indicator.objects.filter(plan=plan).order_by("id").first()
+    Measurement.objects.create(
+        indicator=indicator, date=dt.date(2022, 1, 1), value=100, status="approved"
+    )
+    with django_capture_on_commit_callbacks(execute=True) as jobs:
+        stale = client.get("/").content.decode()
+    assert "los últimos cambios se están contando" in stale
+    assert stale.split("<tbody>")[1] == first.split("<tbody>")[1]  # the earlier figures
+    assert len(jobs) == 1  # the refresh, asked once for this revision
+    assert PlanRollup.objects.get(plan=plan).revision == data_revision()  # the job ran
+    fresh = client.get("/").content.decode()
+    assert "con todos los cambios hasta ahora" in fresh
+    assert fresh.split("<tbody>")[1] != first.split("<tbody>")[1]
+    # a later read of the same revision does not ask again
+    with django_capture_on_commit_callbacks(execute=True) as again:
+        client.get("/")
+    assert again == []
+
+
 def test_the_stored_rollups_equal_the_computed_ones(plan_builder):
     from django.utils import timezone
 
