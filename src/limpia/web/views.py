@@ -26,6 +26,7 @@ from limpia.plans.progress import (
 from limpia.plans.snapshots import rollups_of, summary_rollups
 from limpia.reports.charts import indicator_chart
 from limpia.web.forms import MeasurementForm, ReturnForm, TreeFilterForm
+from limpia.web.paging import page_of
 from limpia.web.status import STATUS_LABELS, status_badges
 
 
@@ -40,37 +41,48 @@ def _visible_plan(request, slug) -> Plan:
     return get_object_or_404(Plan.objects.visible_to(request.user).for_listing(), slug=slug)
 
 
+HOME_PLANS_PER_PAGE = 50  # top-level plans per page of the home page, each with its subplans
+
+
 def home(request):
     as_of, error = _as_of(request)
     plans = list(Plan.objects.visible_to(request.user).for_listing())
-    summary = summary_rollups(plans, as_of=as_of)  # stored on today (plans.snapshots)
-    trees = summary.rollups
     children: dict[int, list] = {}
     for plan in plans:
         children.setdefault(plan.parent_id, []).append(plan)
     visible_ids = {p.pk for p in plans}
-    rows = []
+    roots = [p for p in plans if p.parent_id is None or p.parent_id not in visible_ids]
+    listing = page_of(request, roots, HOME_PLANS_PER_PAGE)
+    shown = []
 
-    def add(plan, depth):
-        tree = trees[plan.pk]
-        rows.append(
-            {
-                "plan": plan,
-                "depth": depth,
-                "tree": tree,
-                "badges": status_badges(tree.rollup.status_counts),
-            }
-        )
+    def gather(plan, depth):
+        shown.append((plan, depth))
         for child in children.get(plan.pk, []):
-            add(child, depth + 1)
+            gather(child, depth + 1)
 
-    for plan in plans:
-        if plan.parent_id is None or plan.parent_id not in visible_ids:
-            add(plan, 0)
+    for plan in listing.rows:
+        gather(plan, 0)
+    # only the page's plans are read: their stored rollups, or computed (plans.snapshots)
+    summary = summary_rollups([plan for plan, _depth in shown], as_of=as_of)
+    rows = [
+        {
+            "plan": plan,
+            "depth": depth,
+            "tree": summary.rollups[plan.pk],
+            "badges": status_badges(summary.rollups[plan.pk].rollup.status_counts),
+        }
+        for plan, depth in shown
+    ]
     return render(
         request,
         "web/home.html",
-        {"rows": rows, "as_of": as_of, "as_of_error": error, "summary": summary},
+        {
+            "rows": rows,
+            "as_of": as_of,
+            "as_of_error": error,
+            "summary": summary,
+            "listing": listing,
+        },
     )
 
 

@@ -251,6 +251,22 @@ HOME_QUERIES_STORED = 3
 PLAN_QUERIES = 8
 
 
+def test_the_home_page_lists_its_plans_a_page_at_a_time(plan, plan_builder, client, monkeypatch):
+    from limpia.plans.models import PlanRollup
+    from limpia.web import views
+
+    grande = big_plan(plan_builder)
+    monkeypatch.setattr(views, "HOME_PLANS_PER_PAGE", 1)
+    links = {p.slug: f"/plans/{p.slug}/" for p in (plan, grande)}
+    pages = [client.get("/").content.decode()]
+    assert PlanRollup.objects.count() == 1  # the page computed and stored its plan only
+    pages.append(client.get("/?page=2").content.decode())
+    shown = [{slug for slug, link in links.items() if link in page} for page in pages]
+    assert shown in ([{plan.slug}, {grande.slug}], [{grande.slug}, {plan.slug}])
+    assert "?page=2" in pages[0]  # the pager
+    assert PlanRollup.objects.count() == 2
+
+
 def test_it_renders_the_home_page_in_a_fixed_number_of_queries(plan, plan_builder, client):
     small = count_queries(client, "/")
     big_plan(plan_builder)
