@@ -131,9 +131,10 @@ def plan_detail(request, slug):
         and request.GET.get("expand") != "all"
         and Indicator.objects.filter(plan=plan).count() > LARGE_PLAN
     )
-    if summary:
-        stored = rollups_of([plan], as_of=as_of)[plan.pk]
-        tree = summary_tree(plan, stored, as_of=as_of, levels=LARGE_PLAN_LEVELS)
+    figures = None
+    if summary:  # its stored rollups (those of earlier today while the worker counts a change)
+        figures = summary_rollups([plan], as_of=as_of)
+        tree = summary_tree(plan, figures.rollups[plan.pk], as_of=as_of, levels=LARGE_PLAN_LEVELS)
     else:
         tree = plan_tree(plan, as_of=as_of)
     organizations = sorted(
@@ -172,6 +173,7 @@ def plan_detail(request, slug):
             "badges": status_badges(tree.rollup.status_counts),
             "subplans": [(p, subtrees[p.pk]) for p in subplans],
             "history": _history_for(request.user, "plans.change_plan", plan),
+            "summary": figures,
         },
     )
 

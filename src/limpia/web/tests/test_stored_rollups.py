@@ -142,3 +142,23 @@ def test_a_reporters_submission_moves_the_revision(plan, rita, rosa):
     services.measurement_submit(acting_user=rita, measurement=measurement)
     services.measurement_approve(acting_user=rosa, measurement=measurement)
     assert data_revision() >= before + 3
+
+
+def test_a_large_plan_page_shows_when_its_figures_were_computed(
+    plan_builder, client, large, monkeypatch, django_capture_on_commit_callbacks
+):
+    from limpia.plans import snapshots
+
+    monkeypatch.setattr(snapshots, "STALE_ABOVE_INDICATORS", 10)
+    plan = big_plan(plan_builder)
+    first = client.get("/plans/plan-grande/").content.decode()
+    assert "con todos los cambios hasta ahora" in first  # computed now, every change counted
+    indicator = Indicator.objects.filter(plan=plan).order_by("id").first()
+    Measurement.objects.create(
+        indicator=indicator, date=dt.date(2022, 1, 1), value=100, status="approved"
+    )
+    with django_capture_on_commit_callbacks(execute=True) as jobs:
+        stale = client.get("/plans/plan-grande/").content.decode()
+    assert "los últimos cambios se están contando" in stale and len(jobs) == 1
+    assert PlanRollup.objects.get(plan=plan).revision == data_revision()  # the job ran
+    assert "con todos los cambios hasta ahora" in client.get("/plans/plan-grande/").content.decode()
