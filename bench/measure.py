@@ -134,10 +134,7 @@ def time_request(client, url: str, repeat: int, budget_s: float, after_write: in
     for _ in range(repeat):
         if samples and spent > budget_s:
             break
-        started = time.perf_counter()
-        response = client.get(url)
-        _content_length(response)
-        elapsed = time.perf_counter() - started
+        _response, elapsed = _timed_get(client, url)
         samples.append(elapsed * 1000)
         spent += elapsed
     after = []
@@ -145,15 +142,20 @@ def time_request(client, url: str, repeat: int, budget_s: float, after_write: in
         if after and spent > 2 * budget_s:
             break
         a_recorded_write()
-        started = time.perf_counter()
-        response = client.get(url)
-        _content_length(response)
-        elapsed = time.perf_counter() - started
+        response, elapsed = _timed_get(client, url)
         spent += elapsed
         if response.status_code != 200:  # e.g. 202: a kept report is being prepared
             break
         after.append(elapsed * 1000)
     return Timed(200, samples, count, size, peak_rss_mb(), before, after or None)
+
+
+def _timed_get(client, url: str):
+    """The response to a GET of `url`, read to its end, and the seconds it took."""
+    started = time.perf_counter()
+    response = client.get(url)
+    _content_length(response)
+    return response, time.perf_counter() - started
 
 
 def time_function(function, repeat: int, budget_s: float) -> tuple[list[float], int]:

@@ -249,14 +249,6 @@ def refresh_later(revision: int) -> bool:
 def refresh() -> int:
     """Compute and store today's rollups of every plan not stored at the current revision
     (the job's side); how many plans it computed."""
-    plans = list(Plan.objects.for_listing())
-    today = timezone.localdate()
-    current = set(
-        PlanRollup.objects.filter(as_of=today, revision=data_revision()).values_list(
-            "plan_id", flat=True
-        )
-    )
-    missing = [plan for plan in plans if plan.pk not in current]
-    if missing:
-        rollups_of(missing, as_of=today)
-    return len(missing)
+    started = timezone.now()
+    rollups = rollups_of(list(Plan.objects.for_listing()), as_of=timezone.localdate())
+    return sum(1 for stored in rollups.values() if stored.computed_at >= started)

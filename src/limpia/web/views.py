@@ -126,13 +126,13 @@ def plan_detail(request, slug):
     plan = _visible_plan(request, slug)
     as_of, error = _as_of(request)
     filtering = any(request.GET.get(name) for name in ("status", "responsible", "horizon"))
-    summary = (
+    opens_on_levels = (
         not filtering
         and request.GET.get("expand") != "all"
         and Indicator.objects.filter(plan=plan).count() > LARGE_PLAN
     )
     figures = None
-    if summary:  # its stored rollups (those of earlier today while the worker counts a change)
+    if opens_on_levels:  # its stored rollups (of earlier today while the worker counts)
         figures = summary_rollups([plan], as_of=as_of)
         tree = summary_tree(plan, figures.rollups[plan.pk], as_of=as_of, levels=LARGE_PLAN_LEVELS)
     else:
