@@ -2,7 +2,8 @@
 
 The arithmetic lives in the pure module `limpia.progress`; this module only fetches rows
 (5 queries for any number of plans and nodes) as tuples, not model instances, builds the
-trees and feeds the method.
+trees and feeds the method. Measurements are streamed in indicator order and each indicator
+is evaluated as soon as its own have been read: a tree holds results, not measurements.
 """
 
 from __future__ import annotations
@@ -281,7 +282,12 @@ def _includes_sample_data(indicator, sample_metrics: frozenset) -> bool:
 
 
 def _build(
-    plan: Plan, nodes: list[NodeRow], indicators: list[IndicatorRow], as_of: date, computed
+    plan: Plan,
+    nodes: list[NodeRow],
+    indicators: list[IndicatorRow],
+    results: dict[int, method.IndicatorProgress],
+    as_of: date,
+    computed,
 ) -> PlanTree:
     sample_metrics = computed.sample_metrics if computed else frozenset()
     by_node: dict[int | None, list[IndicatorResult]] = defaultdict(list)
@@ -289,7 +295,7 @@ def _build(
         by_node[indicator.node_id].append(
             IndicatorResult(
                 indicator,
-                evaluate_indicator(indicator, as_of=as_of, computed=computed),
+                results[indicator.pk],
                 _includes_sample_data(indicator, sample_metrics),
             )
         )
@@ -345,8 +351,8 @@ def _node_rows(plans: dict[int, Plan], nodes_filter=None) -> dict[int, list[Node
 
 
 def _indicator_rows(plans: dict[int, Plan], node_ids=None) -> dict[int, list[IndicatorRow]]:
-    """Each plan's indicators (of the nodes `node_ids` when given) with their targets and
-    approved measurements (three queries)."""
+    """Each plan's indicators (of the nodes `node_ids` when given) with their targets (two
+    queries); their approved measurements are read by `_evaluate`."""
     scope = {"indicator__plan_id__in": plans}
     if node_ids is not None:
         scope["indicator__node_id__in"] = node_ids
@@ -357,31 +363,6 @@ def _indicator_rows(plans: dict[int, Plan], node_ids=None) -> dict[int, list[Ind
         .values_list("indicator_id", "value", "due_date", "text")
     ):
         targets[indicator_id].append(TargetRow(*row))
-    observations: dict[int, list[method.Observation]] = defaultdict(list)
-    texts: dict[int, list[MeasurementRow]] = defaultdict(list)
-    sampled: set[int] = set()
-    # No ORDER BY: an indicator has one total per date and the method sorts by date.
-    approved = (
-        Measurement.objects.approved()
-        .totals()
-        .filter(**scope)
-        .annotate(
-            shown_text=Case(
-                When(indicator__kind=IndicatorKind.QUALITATIVE, then=F("text")),
-                default=Value(None),
-                output_field=TextField(),
-            )
-        )
-        .order_by()
-        .values_list("indicator_id", "date", "value", "is_sample", "shown_text")
-    )
-    observation, zero = method.Observation, Decimal(0)
-    for indicator_id, day, value, is_sample, text in approved:
-        observations[indicator_id].append(observation(day, zero if value is None else value))
-        if is_sample:
-            sampled.add(indicator_id)
-        if text is not None:
-            texts[indicator_id].append(MeasurementRow(day, value, is_sample, text))
     by_plan: dict[int, list[IndicatorRow]] = defaultdict(list)
     indicators = Indicator.objects.filter(plan_id__in=plans)
     if node_ids is not None:
@@ -389,18 +370,62 @@ def _indicator_rows(plans: dict[int, Plan], node_ids=None) -> dict[int, list[Ind
     for plan_id, *row in indicators.order_by("position", "id").values_list(
         "plan_id", *("id" if f == "pk" else f for f in IndicatorRow.FIELDS)
     ):
-        pk = row[0]
         by_plan[plan_id].append(
-            IndicatorRow(
-                row,
-                plans[plan_id],
-                targets.pop(pk, []),
-                observations.pop(pk, []),
-                pk in sampled,
-                texts.pop(pk, []),
-            )
+            IndicatorRow(row, plans[plan_id], targets.pop(row[0], []), [], False, [])
         )
     return by_plan
+
+
+def _evaluate(
+    indicators: list[IndicatorRow], scope: Q, as_of: date, computed
+) -> dict[int, method.IndicatorProgress]:
+    """The progress of each of `indicators`, by pk, from their approved measurements (those
+    `scope` keeps) read in one query, streamed in indicator order: each indicator is evaluated
+    as soon as its rows end and its observations are let go, so that a plan of 20,000
+    indicators never holds its 400,000 measurements at once. The texts of qualitative
+    indicators' measurements are kept (`approved_measurements`: the plan report shows them)."""
+    by_pk = {indicator.pk: indicator for indicator in indicators}
+    results: dict[int, method.IndicatorProgress] = {}
+
+    def done(indicator: IndicatorRow) -> None:
+        results[indicator.pk] = evaluate_indicator(indicator, as_of=as_of, computed=computed)
+        indicator.observations = []
+
+    approved = (
+        Measurement.objects.approved()
+        .totals()
+        .filter(scope)
+        .annotate(
+            shown_text=Case(
+                When(indicator__kind=IndicatorKind.QUALITATIVE, then=F("text")),
+                default=Value(None),
+                output_field=TextField(),
+            )
+        )
+        .order_by("indicator_id")  # the method sorts an indicator's measurements by date
+        .values_list("indicator_id", "date", "value", "is_sample", "shown_text")
+    )
+    observation, zero = method.Observation, Decimal(0)
+    current = None
+    if indicators:
+        for indicator_id, day, value, is_sample, text in approved.iterator(chunk_size=2000):
+            if current is None or current.pk != indicator_id:
+                if current is not None:
+                    done(current)
+                current = by_pk[indicator_id]
+            if current.metric:  # computed from the data: its measurements are not read
+                continue
+            current.observations.append(observation(day, zero if value is None else value))
+            if is_sample:
+                current.includes_sample_data = True
+            if text is not None:
+                current.approved_measurements.append(MeasurementRow(day, value, is_sample, text))
+    if current is not None:
+        done(current)
+    for indicator in indicators:
+        if indicator.pk not in results:
+            done(indicator)
+    return results
 
 
 def plan_trees(plans: list[Plan], *, as_of: date) -> dict[int, PlanTree]:
@@ -412,9 +437,11 @@ def plan_trees(plans: list[Plan], *, as_of: date) -> dict[int, PlanTree]:
     from limpia.agreements.metrics import MetricData
 
     # A fixed number of queries for every computed indicator of these plans together.
-    computed = MetricData.for_indicators(i for rows in indicators.values() for i in rows)
+    every = [i for rows in indicators.values() for i in rows]
+    computed = MetricData.for_indicators(every)
+    results = _evaluate(every, Q(indicator__plan_id__in=by_id), as_of, computed)
     return {
-        plan.pk: _build(plan, nodes[plan.pk], indicators[plan.pk], as_of, computed)
+        plan.pk: _build(plan, nodes[plan.pk], indicators[plan.pk], results, as_of, computed)
         for plan in plans
     }
 
@@ -440,11 +467,17 @@ def subtree(plan: Plan, node_id: int, *, as_of: date) -> tuple[NodeResult, list[
         ancestors.insert(0, current)
     indicators = _indicator_rows({plan.pk: plan}, node_ids=sorted(inside))[plan.pk]
     computed = MetricData.for_indicators(indicators)
+    results = _evaluate(
+        indicators,
+        Q(indicator__plan_id=plan.pk, indicator__node_id__in=sorted(inside)),
+        as_of,
+        computed,
+    )
     own = [node for node in nodes if node.pk in inside]
     for node in own:
         if node.pk == node_id:
             node.parent_id = None  # the subtree's root
-    tree = _build(plan, own, indicators, as_of, computed)
+    tree = _build(plan, own, indicators, results, as_of, computed)
     return tree.children[0], ancestors
 
 
