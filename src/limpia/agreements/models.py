@@ -869,3 +869,28 @@ class RegionalCommittee(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class DashboardFigures(models.Model):
+    """The national dashboard's figures on a day for one audience, stored for reuse
+    (agreements.dashboard): valid while the data revision they were computed at is the
+    current one; a large programme's are shown, saying when they were computed, while the job
+    worker computes them at the new revision."""
+
+    audience = models.CharField(max_length=10, help_text="public or all (administrators)")
+    country = models.CharField(max_length=2, blank=True)
+    as_of = models.DateField()
+    revision = models.BigIntegerField(help_text="the data revision they were computed at")
+    computed_at = models.DateTimeField()
+    seconds = models.FloatField(help_text="how long computing them took")
+    figures = models.JSONField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["audience", "country", "as_of"], name="dashboard_figures_once_a_day"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.audience} {self.country or '*'} {self.as_of} @{self.revision}"

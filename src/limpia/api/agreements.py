@@ -89,12 +89,12 @@ class AgreementViewSet(viewsets.ReadOnlyModelViewSet):
         """The national APL dashboard: agreements by stage, companies and facilities adhered
         and certified, the compliance distribution (exact mean as numerator/denominator), by
         sector (ISIC division), region and size, and per year, on `as_of`."""
-        board = dashboard.national(
-            agreements_visible_to(request.user, Agreement.objects.all()),
+        now = dashboard.current(
+            request.user,
             as_of=parse_as_of(request.query_params.get("as_of")),
             country=(request.query_params.get("country") or "").upper() or None,
         )
-        return Response(dashboard.as_json(board))
+        return Response(dashboard.current_json(now))
 
     @extend_schema(request=s.StageChangeRequestSerializer, responses=s.AgreementSerializer)
     @action(detail=True, methods=["post"])

@@ -35,6 +35,7 @@ from limpia.agreements.models import (
     AuditItem,
     Certificate,
     Company,
+    DashboardFigures,
     Facility,
     FacilityTally,
     Goal,
@@ -461,6 +462,7 @@ def synthetic_remove() -> dict[str, int]:
         deleted[label] = deleted.get(label, 0) + count
     Organization.objects.filter(key__startswith="gen-").delete()
     # History rows went with the data, so the data revision may go back to a value some stored
-    # rollups were computed at: none is kept (plans.snapshots).
+    # rollups and dashboard figures were computed at: none is kept (plans.snapshots).
     deleted["plans.planrollup"] = PlanRollup.objects.all().delete()[0]
+    deleted["agreements.dashboardfigures"] = DashboardFigures.objects.all().delete()[0]
     return deleted

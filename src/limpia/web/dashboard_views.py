@@ -1,17 +1,14 @@
 """The national APL dashboard page (the figures come from `agreements.dashboard`)."""
 
 from django import forms
-from django.core.cache import cache
 from django.shortcuts import render
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
 
 from limpia.access.rules import agreements_visible_to
 from limpia.agreements import dashboard
 from limpia.agreements.models import Agreement
-from limpia.api.cache import TIMEOUT
 from limpia.core.models import Country
 from limpia.web.forms import BootstrapForm
 
@@ -31,22 +28,6 @@ def _percent(part: int, whole: int) -> int:
     return round(100 * part / whole) if whole else 0
 
 
-def _board(request, agreements, as_of, country):
-    """The dashboard's figures; for anonymous visitors, kept in the cache while the data
-    revision stands (as the public API's answers, limpia.api.cache): every visitor sees the
-    same public agreements."""
-    if not request.user.is_anonymous:
-        return dashboard.national(agreements, as_of=as_of, country=country)
-    from limpia.plans.snapshots import data_revision
-
-    key = f"limpia:dashboard:{data_revision()}:{as_of}:{country}:{get_language()}"
-    board = cache.get(key)
-    if board is None:
-        board = dashboard.national(agreements, as_of=as_of, country=country)
-        cache.set(key, board, TIMEOUT)
-    return board
-
-
 @require_safe
 def agreements_dashboard(request):
     agreements = agreements_visible_to(request.user, Agreement.objects.all())
@@ -59,7 +40,8 @@ def agreements_dashboard(request):
     if form.is_valid():
         as_of = form.cleaned_data["as_of"] or as_of
         country = form.cleaned_data["country"] or None
-    board = _board(request, agreements, as_of, country)
+    now = dashboard.current(request.user, as_of=as_of, country=country)
+    board = now.board
     d = board.compliance
     bands = [
         ("full", _("100 % (eligible)"), d.full, "success"),
@@ -73,6 +55,8 @@ def agreements_dashboard(request):
         {
             "form": form,
             "board": board,
+            "computed_at": now.computed_at,
+            "refreshing": now.refreshing,
             "bands": [
                 {
                     "key": k,

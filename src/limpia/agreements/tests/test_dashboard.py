@@ -145,3 +145,91 @@ def test_the_page_keeps_its_figures_for_visitors_until_the_data_move(audited, cl
     )
     after = client.get("/agreements/dashboard/").content.decode()
     assert "3 instalaciones</div>" not in after and "2 instalaciones</div>" in after
+
+
+def test_todays_figures_are_stored_per_audience_and_read_back_as_computed(api, audited, ana, cora):
+    from django.contrib.auth.models import AnonymousUser
+    from django.utils import timezone
+
+    from limpia.agreements import dashboard
+    from limpia.agreements.models import DashboardFigures
+    from limpia.plans.snapshots import data_revision
+
+    public = api().get(URL).json()
+    assert public["computed_at"] is not None and public["counting_changes"] is False
+    api(ana).get(URL)  # an administrator sees every agreement: figures of their own
+    revision = data_revision()
+    assert set(DashboardFigures.objects.values_list("audience", "revision")) == {
+        ("public", revision),
+        ("all", revision),
+    }
+    # a coordinator also sees the drafts they coordinate: computed for them, not stored
+    assert api(cora).get(URL).json()["computed_at"] is None
+    # read back from the stored JSON, the figures (exact means included) are those computed
+    today = timezone.localdate()
+    stored = dashboard.current(AnonymousUser(), as_of=today)
+    assert stored.computed_at is not None
+    computed = dashboard.national(dashboard.agreements_of("public"), as_of=today)
+    assert dashboard.as_json(stored.board) == dashboard.as_json(computed)
+    assert stored.board.compliance.mean == (Fraction(2, 3) + 1 + Fraction(3, 4)) / 3
+
+
+def test_a_large_programme_shows_the_earlier_figures_while_the_worker_counts_the_change(
+    client, audited, cora, monkeypatch, django_capture_on_commit_callbacks
+):
+    """Above STALE_ABOVE_FACILITIES a write does not make the next visitor wait for the
+    figures: the page shows those stored earlier today, says so, and the job worker (immediate
+    in the tests) stores them at the new revision."""
+    from limpia.agreements import dashboard, services
+    from limpia.agreements.models import DashboardFigures
+    from limpia.plans.snapshots import data_revision
+
+    monkeypatch.setattr(dashboard, "STALE_ABOVE_FACILITIES", 2)  # the programme has 3
+    first = client.get("/agreements/dashboard/").content.decode()
+    assert "3 instalaciones</div>" in first
+    assert "con todos los cambios hasta ahora" in first  # Spanish, the site's language
+    adhesion = Adhesion.objects.filter(agreement=audited).order_by("id").first()
+    services.adhesion_withdraw(
+        acting_user=cora, adhesion=adhesion, on=dt.date(2025, 12, 1), reason="Cierre de planta"
+    )
+    with django_capture_on_commit_callbacks(execute=True) as jobs:
+        stale = client.get("/agreements/dashboard/").content.decode()
+    assert "3 instalaciones</div>" in stale  # the earlier figures, said to be so
+    assert "los últimos cambios se están contando" in stale
+    assert len(jobs) == 1  # the refresh, asked once for this revision
+    assert DashboardFigures.objects.get(audience="public").revision == data_revision()
+    fresh = client.get("/agreements/dashboard/").content.decode()
+    assert "2 instalaciones</div>" in fresh and "con todos los cambios hasta ahora" in fresh
+    with django_capture_on_commit_callbacks(execute=True) as again:
+        client.get("/agreements/dashboard/")
+    assert again == []
+
+
+def test_a_small_programme_is_counted_again_at_once_after_a_write(api, audited, cora):
+    from limpia.agreements import services
+
+    assert api().get(URL).json()["adhered"]["facilities"] == 3
+    adhesion = Adhesion.objects.filter(agreement=audited).order_by("id").first()
+    services.adhesion_withdraw(
+        acting_user=cora, adhesion=adhesion, on=dt.date(2025, 12, 1), reason="Cierre de planta"
+    )
+    board = api().get(URL).json()
+    assert board["adhered"]["facilities"] == 2 and board["counting_changes"] is False
+
+
+def test_the_job_forgets_earlier_days_and_recounts_todays(audited, ana):
+    from django.contrib.auth.models import AnonymousUser
+    from django.utils import timezone
+
+    from limpia.agreements import dashboard
+    from limpia.agreements.models import DashboardFigures
+
+    today = timezone.localdate()
+    dashboard.current(AnonymousUser(), as_of=today)
+    DashboardFigures.objects.update(revision=-1)
+    old = DashboardFigures.objects.get()
+    old.pk, old.as_of = None, today - dt.timedelta(days=1)
+    old.save()
+    assert dashboard.refresh() == 1  # today's, recounted
+    assert list(DashboardFigures.objects.values_list("as_of", flat=True)) == [today]
+    assert dashboard.refresh() == 0  # nothing moved since
