@@ -37,6 +37,7 @@ TARGETS: dict[str, dict] = {
     "compliance_api": {"p95_ms_max": 300, "ratio_max": 3, "rss_mb_max": 500},
     "plan_tree_api": {"ratio_max": 1.5, "rss_mb_max": 500},
     "report_pdf": {"p95_ms_max": 5000, "rss_mb_max": 500},
+    "report_annex": {"p95_ms_max": 5000, "rss_mb_max": 500},
     "dashboard_page": PUBLIC,
     "dashboard_api": PUBLIC,
 }
@@ -376,6 +377,13 @@ def measure(repeat: int, budget_s: float, only: set[str] | None, import_rows: in
             "report_pdf",
             "agreement consolidated report PDF",
             f"/agreements/{agreement.slug}/report.pdf",
+            anonymous,
+            None,
+        ),
+        (
+            "report_annex",
+            "agreement report's annex workbook",
+            f"/agreements/{agreement.slug}/report-annex.xlsx",
             anonymous,
             None,
         ),

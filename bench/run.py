@@ -51,6 +51,7 @@ NAMES = (
     "facilities_api",
     "certificates_api",
     "report_pdf",
+    "report_annex",
     "dashboard_page",
     "dashboard_api",
     "import",

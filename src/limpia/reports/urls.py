@@ -21,6 +21,11 @@ app_name = "reports"
 urlpatterns = [
     path("plans/<slug:slug>/report.pdf", views.plan_report, name="plan_report"),
     path("agreements/<slug:slug>/report.pdf", views.agreement_report, name="agreement_report"),
+    path(
+        "agreements/<slug:slug>/report-annex.xlsx",
+        views.agreement_annex,
+        name="agreement_annex",
+    ),
     path("bulletins/", views.bulletin_list, name="bulletins"),
     path("bulletins/<semester:period>/", views.bulletin_detail, name="bulletin"),
     path("bulletins/<semester:period>.pdf", views.bulletin_download, name="bulletin_pdf"),

@@ -6,6 +6,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import get_language
+from django.views.decorators.http import require_safe
 
 from limpia.access.rules import agreements_visible_to
 from limpia.agreements.models import Agreement
@@ -13,8 +14,11 @@ from limpia.core.dates import parse_as_of
 from limpia.core.errors import DomainError
 from limpia.plans.models import Plan
 from limpia.reports import bulletin, stored, typst_pdf
+from limpia.reports.agreement_report import agreement_annex_xlsx
 from limpia.reports.plan_report import plan_report_pdf
 from limpia.reports.typst_pdf import LANGUAGES
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _language() -> str:
@@ -38,6 +42,7 @@ def plan_report(request, slug):
     return _pdf(pdf, f"{plan.slug}-{as_of.isoformat()}.pdf")
 
 
+@require_safe
 def agreement_report(request, slug):
     agreement = get_object_or_404(
         agreements_visible_to(request.user, Agreement.objects.select_related("country")),
@@ -55,6 +60,23 @@ def agreement_report(request, slug):
         {"agreement": agreement, "row": row, "Status": stored.Status},
         status=503 if row.status == stored.Status.FAILED else 202,
     )
+
+
+@require_safe
+def agreement_annex(request, slug):
+    """The report's lines as a workbook (the report leaves tables of more than
+    `agreement_report.LINES_IN_PDF` lines to it)."""
+    agreement = get_object_or_404(
+        agreements_visible_to(request.user, Agreement.objects.select_related("country")),
+        slug=slug,
+    )
+    today = timezone.localdate()
+    data = agreement_annex_xlsx(agreement, language=_language(), today=today)
+    response = HttpResponse(data, content_type=XLSX)
+    response["Content-Disposition"] = content_disposition_header(
+        True, f"{agreement.slug}-{today.isoformat()}-annex.xlsx"
+    )
+    return response
 
 
 def bulletin_list(request):

@@ -290,6 +290,7 @@ KIND_OF = [  # (route name prefix, kind of object its URL names): the first that
     ("imports:job", "job"),
     ("reports:plan_report", "plan"),
     ("reports:agreement_report", "agreement"),
+    ("reports:agreement_annex", "agreement"),
     ("knowledge:detail", "document"),
     ("knowledge:download", "document"),
 ]

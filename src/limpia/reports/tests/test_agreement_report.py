@@ -126,3 +126,69 @@ def test_it_renders_the_sample_agreements(db):
         assert payload["sample_note"]
         pdf = agreement_report_pdf(agreement, today=TODAY, language="pt")
         assert xmp_title(pdf) == f"Relatório final consolidado: {agreement.name}"
+
+
+def test_tables_longer_than_the_limit_are_left_to_the_annex_workbook(audited, monkeypatch):
+    from django.utils import translation
+
+    from limpia.reports import agreement_report
+
+    monkeypatch.setattr(agreement_report, "LINES_IN_PDF", 2)  # 3 facilities, 2 companies, 1 obs.
+    with translation.override("es"):
+        payload, _svg = agreement_report_payload(audited, today=TODAY)
+        shown = agreement_report.paged(payload, audited)
+    assert shown["facilities"] == [] and len(payload["facilities"]) == 3
+    assert shown["annex"]["facilities"] == (
+        "3 líneas: demasiadas para estas páginas, están en el libro anexo del informe "
+        f"(/agreements/{audited.slug}/report-annex.xlsx)."
+    )
+    assert shown["annex"]["companies"] == shown["annex"]["observations"] == ""
+    assert shown["companies"] == payload["companies"]
+
+
+@needs_pdftotext
+def test_the_pdf_says_where_the_lines_left_out_are(audited, tmp_path, monkeypatch):
+    from limpia.reports import agreement_report
+
+    monkeypatch.setattr(agreement_report, "LINES_IN_PDF", 2)
+    pdf = agreement_report_pdf(audited, today=TODAY)
+    text = " ".join(page_text(pdf, tmp_path, page=n) for n in range(2, pages(pdf) + 1))
+    annex = f"/agreements/{audited.slug}/report-annex.xlsx"
+    assert (
+        f"3 líneas: demasiadas para estas páginas, están en el libro anexo del informe ({annex})"
+        in (" ".join(text.split()))
+    )
+    assert "Planta Ñuñoa — Los Ángeles" not in text  # the facility table is left to the annex
+    assert "76.086.428-5" in text and OBSERVATION in text  # 2 companies, 1 observation: shown
+
+
+def test_the_annex_workbook_holds_every_line_with_numbers(audited, client):
+    import io
+
+    from openpyxl import load_workbook
+
+    response = client.get(f"/agreements/{audited.slug}/report-annex.xlsx")
+    assert response.status_code == 200
+    assert "annex.xlsx" in response["Content-Disposition"]
+    book = load_workbook(io.BytesIO(response.content), read_only=True)
+    facilities, companies, observations = (list(sheet.values) for sheet in book.worksheets)
+    report = figures.consolidated(audited)
+    assert facilities[0] == (
+        "Código",
+        "Instalación",
+        "Empresa",
+        "Región",
+        "Acciones aplicables",
+        "Acciones cumplidas",
+        "Cumplimiento",
+    )
+    assert [row[0] for row in facilities[1:]] == [line.facility_code for line in report.facilities]
+    b1 = next(row for row in facilities[1:] if row[1] == "Planta Ñuñoa — Los Ángeles")
+    assert b1[4:] == (4, 3, 0.75)  # numbers, not text: 3 of 4 actions
+    assert len(companies) == 1 + len(report.companies)
+    assert observations[1][-1] == OBSERVATION
+
+
+def test_the_public_cannot_read_the_annex_of_an_agreement_in_negotiation(audited, client):
+    Agreement.objects.filter(pk=audited.pk).update(stage="negotiation")
+    assert client.get(f"/agreements/{audited.slug}/report-annex.xlsx").status_code == 404
