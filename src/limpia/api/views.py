@@ -10,6 +10,7 @@ from limpia.access.rules import measurements_visible_to, plans_visible_to
 from limpia.api import serializers as s
 from limpia.api.tree import tree_data
 from limpia.core.dates import parse_as_of
+from limpia.core.memory import collector_paused
 from limpia.core.models import Country, Organization, Sector, Subdivision, Subregion
 from limpia.core.services import organization_save, require_perm
 from limpia.plans import services
@@ -116,9 +117,11 @@ class PlanViewSet(PlanElementMixin, viewsets.ModelViewSet):
         plan = self.get_object()
         tree = plan_tree(plan, as_of=as_of)
         subplans = Plan.objects.visible_to(request.user).filter(parent=plan).for_listing()
+        with collector_paused():
+            data = tree_data(tree, s.PlanSerializer(plan).data)
         return Response(
             {
-                **tree_data(tree, s.PlanSerializer(plan).data),
+                **data,
                 "subplans": [
                     {"slug": p.slug, "title": p.title, "jurisdiction": p.jurisdiction}
                     for p in subplans

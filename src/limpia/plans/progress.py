@@ -17,6 +17,7 @@ from typing import NamedTuple
 from django.db.models import Case, F, Q, TextField, Value, When
 
 from limpia import progress as method
+from limpia.core.memory import collector_paused
 from limpia.plans.models import (
     Horizon,
     ImplementationStatus,
@@ -431,19 +432,20 @@ def _evaluate(
 def plan_trees(plans: list[Plan], *, as_of: date) -> dict[int, PlanTree]:
     """The progress trees of several plans, in five queries whatever their size (more only
     when some indicators are computed from the agreements and knowledge data)."""
-    by_id = {p.pk: p for p in plans}
-    nodes = _node_rows(by_id)
-    indicators = _indicator_rows(by_id)
     from limpia.agreements.metrics import MetricData
 
-    # A fixed number of queries for every computed indicator of these plans together.
-    every = [i for rows in indicators.values() for i in rows]
-    computed = MetricData.for_indicators(every)
-    results = _evaluate(every, Q(indicator__plan_id__in=by_id), as_of, computed)
-    return {
-        plan.pk: _build(plan, nodes[plan.pk], indicators[plan.pk], results, as_of, computed)
-        for plan in plans
-    }
+    by_id = {p.pk: p for p in plans}
+    with collector_paused():  # tens of thousands of rows and results, no cycles among them
+        nodes = _node_rows(by_id)
+        indicators = _indicator_rows(by_id)
+        # A fixed number of queries for every computed indicator of these plans together.
+        every = [i for rows in indicators.values() for i in rows]
+        computed = MetricData.for_indicators(every)
+        results = _evaluate(every, Q(indicator__plan_id__in=by_id), as_of, computed)
+        return {
+            plan.pk: _build(plan, nodes[plan.pk], indicators[plan.pk], results, as_of, computed)
+            for plan in plans
+        }
 
 
 def plan_tree(plan: Plan, *, as_of: date) -> PlanTree:
