@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "limpia.agreements",
     "limpia.exchange",
     "limpia.knowledge",
+    "limpia.network",
     "limpia.reports.apps.ReportsConfig",
     "limpia.api",
     "limpia.web",

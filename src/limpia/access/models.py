@@ -14,12 +14,16 @@ class Role(models.TextChoices):
     COMPANY_REPRESENTATIVE = "company_rep", _("Company representative")
     REGULATOR = "regulator", _("Regulator")
     KNOWLEDGE_EDITOR = "knowledge_editor", _("Knowledge-centre editor")
+    BODY_SECRETARIAT = "body_secretariat", _("Secretariat of a body")
+    BODY_MEMBER = "body_member", _("Member organization of bodies")
 
 
 PLAN_SCOPED_ROLES = (Role.PLAN_EDITOR, Role.REVIEWER)
 # A regulator acts for its organization in every agreement where that organization signs as
 # regulator; a reporter reports for its organization's indicators.
-ORGANIZATION_SCOPED_ROLES = (Role.REPORTER, Role.REGULATOR)
+# A member organization's user acts for it in every body it sits in and on every commitment it
+# is responsible for.
+ORGANIZATION_SCOPED_ROLES = (Role.REPORTER, Role.REGULATOR, Role.BODY_MEMBER)
 
 
 class RoleAssignment(models.Model):
@@ -45,6 +49,9 @@ class RoleAssignment(models.Model):
     company = models.ForeignKey(
         "agreements.Company", on_delete=models.CASCADE, null=True, blank=True, related_name="roles"
     )
+    body = models.ForeignKey(
+        "network.Body", on_delete=models.CASCADE, null=True, blank=True, related_name="roles"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -59,6 +66,7 @@ class RoleAssignment(models.Model):
                         organization__isnull=True,
                         agreement__isnull=True,
                         company__isnull=True,
+                        body__isnull=True,
                     )
                     | Q(
                         role__in=ORGANIZATION_SCOPED_ROLES,
@@ -66,6 +74,7 @@ class RoleAssignment(models.Model):
                         plan__isnull=True,
                         agreement__isnull=True,
                         company__isnull=True,
+                        body__isnull=True,
                     )
                     | Q(
                         role=Role.COORDINATOR,
@@ -73,6 +82,7 @@ class RoleAssignment(models.Model):
                         plan__isnull=True,
                         organization__isnull=True,
                         company__isnull=True,
+                        body__isnull=True,
                     )
                     | Q(  # the knowledge centre is one: its editors have no scope
                         role=Role.KNOWLEDGE_EDITOR,
@@ -80,6 +90,7 @@ class RoleAssignment(models.Model):
                         organization__isnull=True,
                         agreement__isnull=True,
                         company__isnull=True,
+                        body__isnull=True,
                     )
                     | Q(
                         role=Role.COMPANY_REPRESENTATIVE,
@@ -87,16 +98,25 @@ class RoleAssignment(models.Model):
                         plan__isnull=True,
                         organization__isnull=True,
                         agreement__isnull=True,
+                        body__isnull=True,
+                    )
+                    | Q(  # a body's secretariat also runs the bodies under it
+                        role=Role.BODY_SECRETARIAT,
+                        body__isnull=False,
+                        plan__isnull=True,
+                        organization__isnull=True,
+                        agreement__isnull=True,
+                        company__isnull=True,
                     )
                 ),
                 name="role_scope_matches_role",
             ),
             models.UniqueConstraint(
-                fields=["user", "role", "plan", "organization", "agreement", "company"],
+                fields=["user", "role", "plan", "organization", "agreement", "company", "body"],
                 name="role_assignment_unique",
             ),
         ]
 
     def __str__(self) -> str:
-        scope = self.plan or self.organization or self.agreement or self.company
+        scope = self.plan or self.organization or self.agreement or self.company or self.body
         return f"{self.user} — {self.get_role_display()} — {scope}"

@@ -331,7 +331,6 @@ for model in (
     "audititem",
     "certificate",
     "impact",
-    "regionalcommittee",
     "stagechange",
     "extension",
     "followupreport",
@@ -520,3 +519,129 @@ for model in ("document", "casestudyresult"):
     rules.add_perm(f"knowledge.add_{model}", can_edit_knowledge)
     rules.add_perm(f"knowledge.change_{model}", can_edit_knowledge)
     rules.add_perm(f"knowledge.delete_{model}", is_admin)
+
+
+# ---------------------------------------------------------------- the network
+
+
+def body_ids_as_secretariat(user) -> set[int]:
+    return {a.body_id for a in _roles(user) if a.role == Role.BODY_SECRETARIAT}
+
+
+def organization_ids_as_member(user) -> set[int]:
+    return {a.organization_id for a in _roles(user) if a.role == Role.BODY_MEMBER}
+
+
+def _body_of(obj):
+    """The body an object belongs to (a body, a membership, a meeting, a decision, a
+    commitment or an update)."""
+    for path in ("commitment.body", "meeting.body", "body"):
+        current = obj
+        for attr in path.split("."):
+            current = getattr(current, attr, None)
+        if current is not None:
+            return current
+    return obj if obj.__class__.__name__ == "Body" else None
+
+
+def _lineage_ids(body) -> set[int]:
+    """The body and the bodies it belongs to (a council's secretariat runs its committees)."""
+    ids, seen = set(), 0
+    while body is not None and seen < 20:
+        ids.add(body.pk)
+        body, seen = body.parent, seen + 1
+    return ids
+
+
+@rules.predicate
+def is_body_secretariat(user, obj=None) -> bool:
+    mine = body_ids_as_secretariat(user)
+    if obj is None:
+        return bool(mine)
+    body = _body_of(obj)
+    return bool(mine) and body is not None and bool(mine & _lineage_ids(body))
+
+
+@rules.predicate
+def is_commitment_responsible(user, obj) -> bool:
+    """The user acts for an organization responsible for the commitment, or for a current
+    member of the body responsible for it."""
+    mine = organization_ids_as_member(user)
+    commitment = getattr(obj, "commitment", obj)
+    if not mine or commitment is None:
+        return False
+    from django.utils import timezone
+
+    from limpia.network.models import Membership
+
+    responsible = {o.pk for o in commitment.responsible_organizations.all()}
+    if mine & responsible:
+        return True
+    if commitment.responsible_body_id:
+        today = timezone.localdate()
+        members = Membership.objects.filter(
+            body_id=commitment.responsible_body_id, organization_id__in=mine
+        ).filter(Q(term_to__isnull=True) | Q(term_to__gte=today))
+        return members.exists()
+    return False
+
+
+@rules.predicate
+def is_approved_update(user, update) -> bool:
+    return update is not None and update.status == "approved"
+
+
+@rules.predicate
+def is_update_submitter(user, update) -> bool:
+    return update is not None and user.pk in (update.created_by_id, update.submitted_by_id)
+
+
+can_run_body = is_admin | is_body_secretariat
+rules.add_perm("network.add_body", can_run_body)  # obj: the parent body (None: administrators)
+rules.add_perm("network.change_body", can_run_body)
+rules.add_perm("network.delete_body", is_admin)
+rules.add_perm("network.report_commitment", can_run_body | is_commitment_responsible)
+rules.add_perm(
+    "network.review_commitmentupdate", is_admin | (is_body_secretariat & ~is_update_submitter)
+)
+for model in (
+    "body",
+    "membership",
+    "focalpoint",
+    "meeting",
+    "agendaitem",
+    "participation",
+    "decision",
+    "commitment",
+):
+    rules.add_perm(f"network.view_{model}", rules.always_allow)
+    if model != "body":
+        rules.add_perm(f"network.add_{model}", can_run_body)
+        rules.add_perm(f"network.change_{model}", can_run_body)
+        rules.add_perm(f"network.delete_{model}", can_run_body)
+rules.add_perm(
+    "network.view_commitmentupdate",
+    is_approved_update | can_run_body | is_commitment_responsible,
+)
+rules.add_perm("network.add_commitmentupdate", can_run_body | is_commitment_responsible)
+rules.add_perm("network.change_commitmentupdate", can_run_body | is_commitment_responsible)
+rules.add_perm("network.delete_commitmentupdate", is_admin)
+
+
+def updates_visible_to(user, queryset):
+    """Approved updates for everybody; the rest to the body's secretariat and the
+    responsible organizations."""
+    if is_admin(user):
+        return queryset
+    public = Q(status="approved")
+    if not user.is_authenticated:
+        return queryset.filter(public)
+    bodies = body_ids_as_secretariat(user)
+    orgs = organization_ids_as_member(user)
+    return queryset.filter(
+        public
+        | Q(commitment__body_id__in=bodies)
+        | Q(commitment__body__parent_id__in=bodies)
+        | Q(commitment__responsible_organizations__in=orgs)
+        | Q(created_by=user)
+    ).distinct()

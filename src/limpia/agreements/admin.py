@@ -22,7 +22,6 @@ from limpia.agreements.models import (
     FollowUpReport,
     Goal,
     Impact,
-    RegionalCommittee,
     Signatory,
     StageChange,
 )
@@ -152,13 +151,6 @@ class ConsultationAdmin(ReadOnlyAdmin):
 class ImpactAdmin(ReadOnlyAdmin):
     list_display = ["facility", "agreement", "metric", "year", "value", "unit"]
     list_filter = ["metric", "year"]
-
-
-@admin.register(RegionalCommittee)
-class RegionalCommitteeAdmin(ObjectPermissionsModelAdmin):
-    list_display = ["name", "subdivision", "active_from", "active_until", "is_sample"]
-    list_filter = ["is_sample"]
-    autocomplete_fields = ["subdivision"]
 
 
 class FollowUpItemInline(admin.TabularInline):

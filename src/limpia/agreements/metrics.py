@@ -1,6 +1,6 @@
 """Plan indicators computed from operational data ("plan goals that track themselves"): the
-agreements (signed, companies and facilities adhered and certified), regional committees, and
-the knowledge centre's published documents.
+agreements (signed, companies and facilities adhered and certified), the knowledge centre's
+published documents, and the network's bodies, meetings and commitments (network.metrics).
 
 Each metric turns the agreements' rows into dated observations that the progress method reads
 exactly as it reads approved measurements: for an `increment` indicator, the number of new
@@ -10,8 +10,8 @@ total on each date. Nothing is stored: the values follow the data.
 The counting is done by the database. A series is a queryset of one row per counted subject
 with its date (a company's first adhesion, an agreement's signing date); `core.sql.counts_by_date`
 groups every series a page needs by date in one query, so what reaches Python is one row per
-date, never one per company or facility. Regional committees are few (one per region) and are
-read as rows.
+date, never one per company or facility. Regional committees and commitments are few and are
+read as rows (network.metrics).
 """
 
 from __future__ import annotations
@@ -22,10 +22,9 @@ from collections.abc import Iterable
 from decimal import Decimal
 from functools import cached_property
 
-from django.db.models import Count, F, Min, Q
+from django.db.models import F, Min, Q
 
-from limpia.agreements.models import Adhesion, Agreement, Certificate, RegionalCommittee
-from limpia.core.models import Subdivision
+from limpia.agreements.models import Adhesion, Agreement, Certificate
 from limpia.core.sql import counts_by_date, exists_many
 from limpia.progress import Observation
 
@@ -38,6 +37,8 @@ COUNTED = frozenset(
         "facilities_certified",
         "agreements_signed",
         "documents_published",
+        "bodies_established",
+        "meetings_held",
     }
 )
 
@@ -88,6 +89,10 @@ def series_queryset(metric: str, params: dict):
         from limpia.knowledge.metrics import published_matching
 
         return published_matching(params).values(day_on=F("published_on"))
+    if metric in ("bodies_established", "meetings_held"):
+        from limpia.network import metrics as network
+
+        return network.series_queryset(metric, params)
     raise ValueError(f"unknown metric {metric!r}")
 
 
@@ -112,8 +117,8 @@ def _key(metric: str, params: dict) -> tuple[str, str]:
 
 class MetricData:
     """The computed indicators of a page, read in a fixed number of queries: every counted
-    series in one query, whether sample data is involved in one more, regional committees in
-    two; the number of indicators does not change it."""
+    series in one query, whether sample data is involved in one more, regional committees and
+    commitments in two or three; the number of indicators does not change it."""
 
     def __init__(self, requests: Iterable[tuple[str, dict]]):
         self.requests = {
@@ -122,14 +127,10 @@ class MetricData:
         self.metrics = {metric for metric, _ in self.requests.values()}
         self._counts: dict[tuple[str, str], list[tuple]] = {}
         self._read_counts([key for key in self.requests if key[0] in COUNTED])
-        if "regions_with_committee" in self.metrics:
-            self.committees = list(RegionalCommittee.objects.all())
-            self.regions = dict(
-                Subdivision.objects.filter(parent__isnull=True)
-                .values("country_id")
-                .annotate(n=Count("code"))
-                .values_list("country_id", "n")
-            )
+        from limpia.network import metrics as network
+
+        row_metrics = self.metrics & network.FROM_ROWS
+        self.rows = network.RowData(row_metrics) if row_metrics else None
 
     @classmethod
     def for_indicators(cls, indicators: Iterable) -> MetricData | None:
@@ -158,8 +159,10 @@ class MetricData:
             checks["agreements_signed"] = Agreement.objects.filter(
                 signing_date__isnull=False, is_sample=True
             ).exclude(stage="cancelled")
-        if "regions_with_committee" in self.metrics:
-            checks["regions_with_committee"] = RegionalCommittee.objects.filter(is_sample=True)
+        from limpia.network import metrics as network
+
+        for metric in self.metrics & network.METRICS:
+            checks[metric] = network.sample_check(metric)
         if "documents_published" in self.metrics:
             from limpia.knowledge.metrics import published_matching
 
@@ -174,10 +177,12 @@ class MetricData:
 
     def observations(self, metric: str, params: dict, measure: str) -> list[Observation]:
         params = params or {}
-        if metric == "regions_with_committee":
-            if metric not in self.metrics:
+        from limpia.network.metrics import FROM_ROWS
+
+        if metric in FROM_ROWS:
+            if self.rows is None:
                 raise ValueError(f"{metric!r} was not read for this page")
-            return self._regions(params)
+            return self.rows.observations(metric, params)
         key = _key(metric, params)
         if key not in self._counts:  # an indicator the page did not announce: one more query
             if metric not in COUNTED:
@@ -185,26 +190,3 @@ class MetricData:
             self.requests[key] = (metric, params)
             self._read_counts([key])
         return _series(self._counts[key], measure, _date(params.get("since")))
-
-    def _regions(self, params: dict) -> list[Observation]:
-        """The share (%) of the country's first-level subdivisions with an active committee,
-        at every date on which it changes."""
-        country = params.get("country")
-        total = self.regions.get(country, 0)
-        if not total:
-            return []
-        committees = [c for c in self.committees if c.subdivision_id.startswith(f"{country}-")]
-        changes = sorted(
-            {c.active_from for c in committees}
-            | {c.active_until + dt.timedelta(days=1) for c in committees if c.active_until}
-        )
-        observations = []
-        for day in changes:
-            active = {
-                c.subdivision_id
-                for c in committees
-                if c.active_from <= day and (c.active_until is None or day <= c.active_until)
-            }
-            share = Decimal(len(active) * 100) / Decimal(total)
-            observations.append(Observation(date=day, value=share.quantize(Decimal("0.01"))))
-        return observations

@@ -853,24 +853,6 @@ class Impact(models.Model):
         return f"{self.metric} {self.year}: {self.value} {self.unit}"
 
 
-class RegionalCommittee(models.Model):
-    """A regional clean production committee (Chile: one per región), with active dates."""
-
-    subdivision = models.ForeignKey(Subdivision, on_delete=models.PROTECT, related_name="+")
-    name = models.CharField(_("name"), max_length=300)
-    active_from = models.DateField(_("active from"))
-    active_until = models.DateField(_("active until"), null=True, blank=True)
-    is_sample = models.BooleanField(_("sample data"), default=False)
-
-    class Meta:
-        ordering = ["subdivision_id", "active_from"]
-        verbose_name = _("regional committee")
-        verbose_name_plural = _("regional committees")
-
-    def __str__(self) -> str:
-        return self.name
-
-
 class DashboardFigures(models.Model):
     """The national dashboard's figures on a day for one audience, stored for reuse
     (agreements.dashboard): valid while the data revision they were computed at is the

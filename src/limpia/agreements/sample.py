@@ -25,7 +25,6 @@ from limpia.agreements.models import (
     Facility,
     Goal,
     Impact,
-    RegionalCommittee,
     Signatory,
     StageChange,
 )
@@ -407,13 +406,10 @@ def sample_agreements_load() -> int:
                         entered_value=value.quantize(Decimal("0.01")),
                         entered_unit=unit,
                     )
-    # Regional committees: five in 2005, more each year until thirteen of sixteen regions.
-    for index, region in enumerate(regions[:13]):
-        RegionalCommittee.objects.create(
-            subdivision=region,
-            name=f"Comité Regional de Producción Limpia {region.name}",
-            active_from=dt.date(2005, 6, 1) if index < 5 else dt.date(2006 + index % 5, 3, 1),
-            is_sample=True,
-        )
+    # Regional committees (network bodies): five in 2005, more each year until thirteen of
+    # sixteen regions; each meets twice a year, except the last three, which stopped in 2008.
+    from limpia.network.sample import create_regional_committees
+
+    create_regional_committees(regions[:13])
     tallies.rebuild(Agreement.objects.filter(code__startswith=SAMPLE_MARK))
     return created

@@ -172,6 +172,9 @@ def _parse_indicator(check: _Checker, data: dict, where: str) -> dict[str, Any]:
             "subdivision",
             "kind",
             "language",
+            "key",
+            "body",
+            "kinds",
         }
         if unknown:
             check.error(where, f"unknown metric parameters: {', '.join(sorted(unknown))}")

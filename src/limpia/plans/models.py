@@ -313,6 +313,13 @@ class ComputedMetric(models.TextChoices):
         _("Share of regions with an active regional committee (%)"),
     )
     DOCUMENTS_PUBLISHED = "documents_published", _("Documents published in the knowledge centre")
+    REGIONS_OPERATING = (
+        "regions_operating",
+        _("Share of regions with a regional committee operating regularly (%)"),
+    )
+    BODIES_ESTABLISHED = "bodies_established", _("Bodies established (network)")
+    MEETINGS_HELD = "meetings_held", _("Meetings held (network)")
+    COMMITMENTS_ON_TIME = "commitments_on_time", _("Share of commitments done on time (%)")
 
 
 class IndicatorQuerySet(models.QuerySet):

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from limpia.agreements import services
-from limpia.agreements.models import Adhesion, Certificate, RegionalCommittee
+from limpia.agreements.models import Adhesion, Certificate
 from limpia.core.errors import DomainError
 from limpia.plans import services as plan_services
 from limpia.plans.models import Indicator, Plan, Target
@@ -95,15 +95,29 @@ def test_it_counts_only_sme_certificates_for_the_sme_goal(goals, apl, facilities
     assert results["SME"].current_value == 1
 
 
+def _committee(code, start, end=None):
+    from limpia.network.models import Body
+
+    return Body.objects.create(
+        key=f"comite-{code.lower()}",
+        name=code,
+        kind="regional_committee",
+        scope="subdivision",
+        country_id=code[:2],
+        subdivision_id=code,
+        founded_on=start,
+        active_from=start,
+        active_until=end,
+    )
+
+
 def test_it_measures_the_share_of_regions_with_an_active_committee(goals):
     for code, start, end in (
         ("CL-RM", dt.date(2024, 1, 1), None),
         ("CL-BI", dt.date(2024, 6, 1), None),
         ("CL-LL", dt.date(2024, 1, 1), dt.date(2024, 12, 31)),
     ):
-        RegionalCommittee.objects.create(
-            subdivision_id=code, name=code, active_from=start, active_until=end
-        )
+        _committee(code, start, end)
     mid_year = _indicators(plan_tree(goals, as_of=dt.date(2024, 7, 1)))
     assert mid_year["REG"].current_value == Decimal("18.75")  # 3 of Chile's 16 regions
     next_year = _indicators(plan_tree(goals, as_of=dt.date(2025, 2, 1)))
@@ -160,9 +174,7 @@ def test_it_reads_the_data_in_a_fixed_number_of_queries(goals, apl, facilities):
         Adhesion.objects.create(
             agreement=apl, facility=facilities[code], adhered_on=dt.date(2024, 2, 1 + n)
         )
-    RegionalCommittee.objects.create(
-        subdivision_id="CL-RM", name="RM", active_from=dt.date(2024, 1, 1)
-    )
+    _committee("CL-RM", dt.date(2024, 1, 1))
     # the tree's five (nodes, responsibilities, indicators, targets, measurements), then every
     # counted series in one, sample data in one, committees and regions: whatever the rows.
     assert count() == before == 9

@@ -148,7 +148,10 @@ def test_it_writes_computed_goals_from_the_sample_agreements(db):
     sample_agreements_load()
     plan = Plan.objects.get(slug="cl-politica-pl-2010")
     archive = zipfile.ZipFile(io.BytesIO(plan_to_opensdg_zip(plan)))
-    assert archive.namelist() == [
+    # the goals, and the measures computed from the network (3.1.ii-R, 3.7.ii-R)
+    assert sorted(archive.namelist()) == [
+        "cl-politica-pl-2010__3.1.ii-R.csv",
+        "cl-politica-pl-2010__3.7.ii-R.csv",
         "cl-politica-pl-2010__META-a.csv",
         "cl-politica-pl-2010__META-b.csv",
         "cl-politica-pl-2010__META-c.csv",
