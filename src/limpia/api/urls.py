@@ -6,6 +6,7 @@ from limpia.accounts import api as accounts
 from limpia.api import agreements, views
 from limpia.api.schema import SwaggerUIView
 from limpia.knowledge.api import DocumentViewSet
+from limpia.network import api as network
 
 router = DefaultRouter()
 router.register("plans", views.PlanViewSet, basename="plan")
@@ -32,6 +33,17 @@ router.register(
 )
 router.register("experts", agreements.ExpertDeclarationsViewSet, basename="expert-declaration")
 router.register("documents", DocumentViewSet, basename="document")
+router.register("network/bodies", network.BodyViewSet, basename="network-body")
+router.register("network/memberships", network.MembershipViewSet, basename="network-membership")
+router.register("network/focal-points", network.FocalPointViewSet, basename="network-focal-point")
+router.register("network/meetings", network.MeetingViewSet, basename="network-meeting")
+router.register("network/decisions", network.DecisionViewSet, basename="network-decision")
+router.register("network/commitments", network.CommitmentViewSet, basename="network-commitment")
+router.register(
+    "network/commitment-updates",
+    network.CommitmentUpdateViewSet,
+    basename="network-commitment-update",
+)
 router.register("auth/tokens", accounts.ApiTokenViewSet, basename="api-token")
 
 app_name = "api"
