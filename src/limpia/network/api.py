@@ -22,6 +22,7 @@ import django_filters
 from django.db.models import Prefetch, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_filters.widgets import BooleanWidget
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
@@ -461,7 +462,9 @@ class MembershipFilter(django_filters.FilterSet):
     organization = django_filters.CharFilter(
         field_name="organization__key", help_text="organization key"
     )
-    current = django_filters.BooleanFilter(method="current_today", help_text="current today")
+    current = django_filters.BooleanFilter(
+        widget=BooleanWidget(), method="current_today", help_text="current today"
+    )
 
     class Meta:
         model = Membership
@@ -486,7 +489,9 @@ class FocalPointFilter(django_filters.FilterSet):
 class MeetingFilter(django_filters.FilterSet):
     body = django_filters.CharFilter(field_name="body__key", help_text="body key")
     upcoming = django_filters.BooleanFilter(
-        method="upcoming_only", help_text="1: scheduled meetings not over yet, soonest first"
+        widget=BooleanWidget(),
+        method="upcoming_only",
+        help_text="1: scheduled meetings not over yet, soonest first",
     )
 
     class Meta:
@@ -515,7 +520,9 @@ class CommitmentFilter(django_filters.FilterSet):
         field_name="responsible_organizations__key", help_text="responsible organization key"
     )
     state = django_filters.ChoiceFilter(choices=STATES, help_text="the state on as_of")
-    late = django_filters.BooleanFilter(method="late_only", help_text="overdue or missed on as_of")
+    late = django_filters.BooleanFilter(
+        widget=BooleanWidget(), method="late_only", help_text="overdue or missed on as_of"
+    )
 
     class Meta:
         model = Commitment
