@@ -153,6 +153,7 @@ def world(plan, ana, elena, rita, rosa, apl, facilities, cora, aurora, rene):  #
     application = application_submit(
         acting_user=ana, expert=aurora, submitted_on=dt.date(2025, 1, 10)
     )
+    network = _network_world(ana)
     number = "77123456"
     return World(
         ids={
@@ -171,6 +172,7 @@ def world(plan, ana, elena, rita, rosa, apl, facilities, cora, aurora, rene):  #
             "certificate": certificate.code,
             "application": application.pk,
             "new_tax_id": number + rut.calc_check_digit(number),
+            **network,
         },
         users={
             "ana": ana,
@@ -182,6 +184,59 @@ def world(plan, ana, elena, rita, rosa, apl, facilities, cora, aurora, rene):  #
             "rene": rene,
         },
     )
+
+
+def _network_world(ana) -> dict:
+    """A council with a meeting, a decision, a commitment and a submitted update."""
+    from limpia.core.models import Organization
+    from limpia.network.models import Body, Commitment, CommitmentUpdate, Decision, Meeting
+
+    Organization.objects.create(key="gob-h", name="Gobierno", kind="public_agency")
+    council = Body.objects.create(
+        key="consejo-h",
+        name="Consejo",
+        kind="council",
+        scope="region",
+        founded_on=dt.date(2005, 1, 1),
+    )
+    meeting = Meeting.objects.create(
+        body=council,
+        name="I Reunión",
+        starts_on=dt.date(2007, 10, 18),
+        ends_on=dt.date(2007, 10, 19),
+    )
+    decision = Decision.objects.create(
+        meeting=meeting, number="1", kind="agreement", text="Acordar"
+    )
+    commitment = Commitment.objects.create(
+        body=council, decision=decision, title="Informar", rule="reported"
+    )
+    update = CommitmentUpdate.objects.create(
+        commitment=commitment,
+        date=dt.date(2008, 1, 10),
+        reported_status="done",
+        text="Hecho",
+        status="submitted",
+    )
+    return {"meeting": meeting.pk, "commitment": commitment.pk, "update": update.pk}
+
+
+class _Answer(dict):
+    """A write's answer, where `agenda.title` reads the first agenda item's title."""
+
+    def __getitem__(self, name):
+        if "." in name:
+            outer, inner = name.split(".", 1)
+            return dict.__getitem__(self, outer)[0][inner]
+        return dict.__getitem__(self, name)
+
+
+def _nested(outer: str, inner: str, base: dict):
+    return lambda text: {outer: [{**base, inner: text}]}
+
+
+AGENDA = {"title": "Apertura"}
+PARTICIPATION = {"kind": "ngo", "count": 3}
 
 
 # ---------------------------------------------------------------- one recipe per serializer
@@ -389,6 +444,89 @@ RECIPES = {
         pick=None,
     ),
 }
+RECIPES.update(
+    {
+        "BodyRequest": Recipe(
+            "ana",
+            "post",
+            "/api/v1/network/bodies/",
+            {"key": "mesa-h", "name": "Mesa", "kind": "round_table", "scope": "region"},
+        ),
+        "MembershipRequest": Recipe(
+            "ana",
+            "post",
+            "/api/v1/network/memberships/",
+            {"body": "consejo-h", "organization": "gob-h", "role": "member"},
+        ),
+        "FocalPointRequest": Recipe(
+            "ana",
+            "post",
+            "/api/v1/network/focal-points/",
+            {
+                "body": "consejo-h",
+                "country": "PA",
+                "organization": "gob-h",
+                "consent_on": "2026-01-05",
+            },
+        ),
+        "MeetingRequest": Recipe(
+            "ana",
+            "post",
+            "/api/v1/network/meetings/",
+            {
+                "body": "consejo-h",
+                "name": "II Reunión",
+                "starts_on": "2009-05-10",
+                "ends_on": "2009-05-10",
+            },
+            from_database=lambda world, answer: _Answer(answer),
+            nested={
+                "agenda.time": _nested("agenda", "time", AGENDA),
+                "agenda.title": _nested("agenda", "title", {}),
+                "agenda.source_ref": _nested("agenda", "source_ref", AGENDA),
+                "participation.organization": _nested(
+                    "participation", "organization", PARTICIPATION
+                ),
+                "participation.text": _nested("participation", "text", PARTICIPATION),
+                "participation.source_ref": _nested("participation", "source_ref", PARTICIPATION),
+            },
+        ),
+        "NetworkDecisionRequest": Recipe(
+            "ana",
+            "post",
+            "/api/v1/network/decisions/",
+            {"meeting": "{meeting}", "kind": "agreement", "number": "2", "text": "Acordar"},
+        ),
+        "CommitmentRequest": Recipe(
+            "ana",
+            "post",
+            "/api/v1/network/commitments/",
+            {"body": "consejo-h", "title": "Informar", "rule": "reported"},
+        ),
+        "CommitmentUpdateRequest": Recipe(
+            "ana",
+            "post",
+            "/api/v1/network/commitment-updates/",
+            {
+                "commitment": "{commitment}",
+                "date": "2008-03-01",
+                "reported_status": "in_progress",
+                "text": "Avance",
+            },
+        ),
+        "CommitmentReturnRequest": Recipe(
+            "ana",
+            "post",
+            "/api/v1/network/commitment-updates/{update}/return/",
+            {},
+            from_database=lambda world, answer: {
+                "comment": __import__("limpia.network.models", fromlist=["CommitmentUpdate"])
+                .CommitmentUpdate.objects.get(pk=world.ids["update"])
+                .review_comment
+            },
+        ),
+    }
+)
 # Where a refusal may name another field than the one sent, and why.
 REFUSED_AS = {
     # an unknown username is answered as a wrong password, not to tell which of the two it was
