@@ -258,7 +258,7 @@ def meeting_save(
         )
     if body.founded_on and meeting.starts_on and meeting.starts_on < body.founded_on:
         raise DomainError(
-            _("%(body)s was founded on %(founded)s; a meeting on %(date)s cannot be its.")
+            _("%(body)s was founded on %(founded)s: it cannot have met on %(date)s.")
             % {
                 "body": body.label,
                 "founded": _day(body.founded_on),
