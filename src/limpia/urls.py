@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("limpia.accounts.urls")),
     path("", include("limpia.web.urls")),
     path("", include("limpia.web.agreement_urls")),
+    path("", include("limpia.web.network_urls")),
     path("work/", include("limpia.web.workbench_urls")),
     path("work/network/", include("limpia.web.network_workbench_urls")),
     path("imports/", include("limpia.web.import_urls")),

@@ -186,7 +186,7 @@ def commitment_board(request):
         base = base.filter(_responsible_filter(responsible))
     rows, states = commitments_board(as_of, base)
     badges = _state_badges(rows)
-    state = _choice(request, "state", CommitmentState)
+    state = _choice(request, "state", [str(s) for s in CommitmentState])
     if state:
         rows = rows.filter(state=state)
     late_only = request.GET.get("late") == "1"
@@ -196,7 +196,9 @@ def commitment_board(request):
     through = Commitment.responsible_organizations.through.objects
     organizations = Organization.objects.filter(
         Q(pk__in=through.values("organization_id"))
-        | Q(pk__in=Body.objects.filter(commitments_responsible__isnull=False).values("organization"))
+        | Q(
+            pk__in=Body.objects.filter(commitments_responsible__isnull=False).values("organization")
+        )
     ).order_by("name")
     return render(
         request,
@@ -293,7 +295,9 @@ def body_detail(request, key):
     history = [m for m in others if m.term_to is not None and m.term_to < as_of]
     later = [m for m in others if not (m.term_to is not None and m.term_to < as_of)]
     meetings = Meeting.objects.filter(body=body).select_related("country")
-    meetings = page_of(request, meetings.order_by("-starts_on", "-id"), MEETINGS_PER_PAGE, prefix="m")
+    meetings = page_of(
+        request, meetings.order_by("-starts_on", "-id"), MEETINGS_PER_PAGE, prefix="m"
+    )
     board, states = commitments_board(as_of, Commitment.objects.filter(body=body))
     commitments = page_of(request, board, COMMITMENTS_PER_PAGE, prefix="c")
     return render(
@@ -540,4 +544,3 @@ def commitments_export(request, key, fmt):
     filename = f"{body.key}-commitments-{as_of.isoformat()}.{fmt}"
     response["Content-Disposition"] = content_disposition_header(True, filename)
     return response
-

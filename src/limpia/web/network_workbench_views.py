@@ -225,9 +225,9 @@ def home(request):
         )
         context["bodies"] = page_of(request, bodies, PER_PAGE, prefix="b")
     if organizations:
-        responsible = Commitment.objects.filter(
-            responsible_organizations__in=organizations
-        ).values("pk")
+        responsible = Commitment.objects.filter(responsible_organizations__in=organizations).values(
+            "pk"
+        )
         seated = (
             Membership.objects.filter(organization_id__in=organizations)
             .filter(Q(term_to__isnull=True) | Q(term_to__gte=today))
@@ -416,7 +416,9 @@ def _meeting(request, pk) -> Meeting:
     meeting = get_object_or_404(
         Meeting.objects.select_related("body__parent", "country").prefetch_related(
             "agenda",
-            Prefetch("participation", queryset=Participation.objects.select_related("organization")),
+            Prefetch(
+                "participation", queryset=Participation.objects.select_related("organization")
+            ),
         ),
         pk=pk,
     )
