@@ -788,9 +788,9 @@ def test_a_bad_as_of_is_a_400_naming_it(api, world):
 @pytest.fixture
 def loaded(db):
     from limpia.network.loader import load_network
-    from limpia.plans.loader import load_plans
+    from limpia.plans.loader import load_plans, plan_files
 
-    load_plans()
+    load_plans([p for p in plan_files() if p.name.startswith(("pa-", "cl-"))])
     load_network()
 
 
