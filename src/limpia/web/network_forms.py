@@ -246,7 +246,7 @@ class CommitmentForm(BootstrapForm):
     every_months = forms.IntegerField(
         label=_("Every (months)"),
         required=False,
-        min_value=0,
+        min_value=1,
         help_text=_("Empty: once, by the due date."),
     )
     ends_on = _date(_("Ends on"), required=False)

@@ -1,5 +1,7 @@
-"""The network's public pages: the directory of bodies, a body, a meeting, the commitments
-board, a body's iCalendar feed and its commitments as CSV or XLSX."""
+"""Public pages of the network (bodies, meetings, commitments); included at the site root.
+
+The fixed paths come before `network/<key>/`: a body cannot be keyed "commitments" or
+"meetings"."""
 
 from django.urls import path
 

@@ -723,6 +723,18 @@ def _reporting_organizations(user, commitment: Commitment, *, runs: bool):
     return organizations.order_by("name")
 
 
+def _only_organization(form, organizations, *, runs: bool):
+    """A member's user reports for their organization: when it is the only one, it is not
+    asked (and returned); otherwise it is asked, and required unless the user runs the body."""
+    if not runs:
+        candidates = list(organizations[:2])
+        if len(candidates) == 1:
+            del form.fields["organization"]
+            return candidates[0]
+    form.fields["organization"].required = not runs
+    return None
+
+
 def _visible_update(request, pk) -> CommitmentUpdate:
     return get_object_or_404(
         updates_visible_to(
@@ -738,7 +750,8 @@ def _save_update(request, form, update: CommitmentUpdate, *, version=None):
     (both or nothing)."""
     data = form.cleaned_data
     for name in ("organization", "date", "reported_status", "text", "evidence_url"):
-        setattr(update, name, data[name])
+        if name in data:
+            setattr(update, name, data[name])
     submit = request.POST.get("action") == nf.SUBMIT
     try:
         with transaction.atomic():
@@ -795,15 +808,12 @@ def update_new(request, pk):
     _require(user, "network.report_commitment", commitment)
     runs = user.has_perm("network.change_body", commitment.body)
     organizations = _reporting_organizations(user, commitment, runs=runs)
-    form = nf.UpdateForm(
-        request.POST or None,
-        organizations=organizations,
-        initial={"organization": None if runs else organizations.first()},
-    )
-    form.fields["organization"].required = not runs
+    form = nf.UpdateForm(request.POST or None, organizations=organizations)
+    only = _only_organization(form, organizations, runs=runs)
     status = 200
     if request.method == "POST" and form.is_valid():
-        status = _save_update(request, form, CommitmentUpdate(commitment=commitment))
+        update = CommitmentUpdate(commitment=commitment, organization=only)
+        status = _save_update(request, form, update)
         if status is None:
             return redirect("network_work:update_new", pk=commitment.pk)
     return _update_page(request, form, commitment, status=status or 200)
@@ -818,14 +828,15 @@ def update_edit(request, pk):
     _require(user, "network.report_commitment", commitment)
     runs = user.has_perm("network.change_body", commitment.body)
     organizations = _reporting_organizations(user, commitment, runs=runs)
-    if update.organization_id:
-        organizations = organizations | Organization.objects.filter(pk=update.organization_id)
     form = nf.UpdateForm(
         request.POST or None,
         organizations=organizations,
         initial=nf.UpdateForm.initial_for(update),
     )
-    form.fields["organization"].required = not runs
+    if update.organization_id is not None:
+        del form.fields["organization"]  # it stays the organization it reports for
+    else:
+        update.organization = _only_organization(form, organizations, runs=runs)
     status = 200
     if request.method == "POST" and form.is_valid():
         version = form.cleaned_data["version"] or update.version
