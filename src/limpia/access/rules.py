@@ -596,8 +596,15 @@ def is_update_submitter(user, update) -> bool:
     return update is not None and user.pk in (update.created_by_id, update.submitted_by_id)
 
 
+@rules.predicate
+def is_parent_body_secretariat(user, parent=None) -> bool:
+    """A secretariat founds bodies under one it runs; a body with no parent (a new council
+    or network at the top) is for administrators only."""
+    return parent is not None and is_body_secretariat(user, parent)
+
+
 can_run_body = is_admin | is_body_secretariat
-rules.add_perm("network.add_body", can_run_body)  # obj: the parent body (None: administrators)
+rules.add_perm("network.add_body", is_admin | is_parent_body_secretariat)  # obj: the parent
 rules.add_perm("network.change_body", can_run_body)
 rules.add_perm("network.delete_body", is_admin)
 rules.add_perm("network.report_commitment", can_run_body | is_commitment_responsible)

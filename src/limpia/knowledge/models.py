@@ -22,6 +22,8 @@ class Kind(models.TextChoices):
     REGULATION = "regulation", _("Regulation")
     BULLETIN = "bulletin", _("Bulletin")
     PRESENTATION = "presentation", _("Presentation")
+    MINUTES = "minutes", _("Minutes")  # of a network body's meeting
+    REPORT = "report", _("Report")
 
 
 class Language(models.TextChoices):

@@ -56,6 +56,7 @@ from limpia.network.models import (
     Membership,
     Participation,
 )
+from limpia.plans.models import Indicator, Node
 from limpia.schedule import CommitmentState
 
 STATES = [(state.value, state.value) for state in CommitmentState]
@@ -249,7 +250,13 @@ class MeetingSerializer(VersionedSerializer):
     participation = ParticipationSerializer(
         many=True, required=False, help_text="when given, replaces the meeting's participation"
     )
-    documents = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    documents = serializers.PrimaryKeyRelatedField(
+        many=True,
+        required=False,
+        queryset=Document.objects.all(),
+        help_text="published knowledge-centre documents (ids: minutes, reports); "
+        "when given, replaces them",
+    )
 
     class Meta:
         model = Meeting
@@ -324,6 +331,18 @@ class CommitmentSerializer(VersionedSerializer):
     )
     responsible_body = body_ref(**optional())
     tracked_body = body_ref(**optional(help_text="rule meetings: the body whose meetings count"))
+    nodes = serializers.PrimaryKeyRelatedField(
+        many=True,
+        required=False,
+        queryset=Node.objects.all(),
+        help_text="the plan nodes (ids) it serves; when given, replaces them",
+    )
+    indicators = serializers.PrimaryKeyRelatedField(
+        many=True,
+        required=False,
+        queryset=Indicator.objects.all(),
+        help_text="the plan indicators (ids) it serves; when given, replaces them",
+    )
     meeting_kinds = serializers.ListField(
         child=serializers.ChoiceField(choices=MEETING_KINDS),
         required=False,
@@ -349,6 +368,8 @@ class CommitmentSerializer(VersionedSerializer):
             "title",
             "responsible",
             "responsible_body",
+            "nodes",
+            "indicators",
             "rule",
             "status",
             "done_on",
@@ -671,7 +692,7 @@ class MeetingViewSet(NetworkWrites):
 
     serializer_class = MeetingSerializer
     filterset_class = MeetingFilter
-    related_fields = ("agenda", "participation")
+    related_fields = ("agenda", "participation", "documents")
 
     def get_queryset(self):
         documents = documents_visible_to(self.request.user).only("id")
@@ -691,6 +712,7 @@ class MeetingViewSet(NetworkWrites):
             meeting=instance,
             agenda=None if agenda is None else [dict(item) for item in agenda],
             participation=None if participation is None else [dict(p) for p in participation],
+            documents=related.get("documents"),
             version=version,
             reason="api",
         )
@@ -717,7 +739,7 @@ class CommitmentViewSet(NetworkWrites):
 
     serializer_class = CommitmentSerializer
     filterset_class = CommitmentFilter
-    related_fields = ("responsible_organizations",)
+    related_fields = ("responsible_organizations", "nodes", "indicators")
 
     def initial(self, request, *args, **kwargs):
         self.computed = {}
@@ -747,6 +769,8 @@ class CommitmentViewSet(NetworkWrites):
             acting_user=self.request.user,
             commitment=instance,
             responsible=related.get("responsible_organizations"),
+            nodes=related.get("nodes"),
+            indicators=related.get("indicators"),
             version=version,
             reason="api",
         )

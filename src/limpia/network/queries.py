@@ -24,6 +24,7 @@ from limpia.network.models import (
     Membership,
     Rule,
 )
+from limpia.plans.models import Indicator, Node
 from limpia.schedule import CommitmentState, RecurringState, one_off_state, recurring_state
 from limpia.schedule.method import LATE
 
@@ -148,7 +149,11 @@ def commitments_board(as_of: dt.date, queryset=None):
     rows = states.annotate(base).select_related(
         "body", "decision__meeting", "responsible_body", "tracked_body"
     )
-    rows = rows.prefetch_related("responsible_organizations")
+    rows = rows.prefetch_related(
+        "responsible_organizations",
+        Prefetch("nodes", queryset=Node.objects.select_related("plan")),
+        Prefetch("indicators", queryset=Indicator.objects.select_related("plan")),
+    )
     return rows.order_by("-late", F("due_on").asc(nulls_last=True), "body__name", "id"), states
 
 

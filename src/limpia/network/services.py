@@ -245,10 +245,12 @@ def meeting_save(
     meeting: Meeting,
     agenda: list[dict] | None = None,
     participation: list[dict] | None = None,
+    documents=None,
     version: int | None = None,
     reason: str = "meeting",
 ):
-    """Record a meeting (and, when given, replace its agenda and participation)."""
+    """Record a meeting (and, when given, replace its agenda, participation and documents:
+    minutes and reports published in the knowledge centre)."""
     body = meeting.body
     if meeting.starts_on and meeting.ends_on and meeting.ends_on < meeting.starts_on:
         raise DomainError(
@@ -294,7 +296,40 @@ def meeting_save(
         _replace_agenda(meeting, agenda)
     if participation is not None:
         _replace_participation(meeting, participation)
+    if documents is not None:
+        _check_published(documents)
+        meeting.documents.set(documents)
     return meeting
+
+
+def _check_published(documents) -> None:
+    for document in documents:
+        if document.status != "published":
+            raise DomainError(
+                _("“%(title)s” is not published in the knowledge centre: publish it first.")
+                % {"title": document.title},
+                field="documents",
+            )
+
+
+def _check_links(acting_user, nodes, indicators) -> None:
+    """A commitment serves nodes and indicators of plans its writer may see."""
+    from limpia.access.rules import plans_visible_to
+    from limpia.plans.models import Plan
+
+    plan_ids = {n.plan_id for n in nodes or ()} | {i.plan_id for i in indicators or ()}
+    visible = set(
+        plans_visible_to(acting_user, Plan.objects.filter(pk__in=plan_ids)).values_list(
+            "pk", flat=True
+        )
+    )
+    for field, items in (("nodes", nodes), ("indicators", indicators)):
+        for item in items or ():
+            if item.plan_id not in visible:
+                raise DomainError(
+                    _("%(code)s belongs to a plan you cannot see.") % {"code": item.code},
+                    field=field,
+                )
 
 
 def _replace_agenda(meeting: Meeting, items: list[dict]) -> None:
@@ -432,12 +467,15 @@ def commitment_save(
     acting_user,
     commitment: Commitment,
     responsible=None,
+    nodes=None,
+    indicators=None,
     version: int | None = None,
     reason: str = "commitment",
 ):
-    """Create or update a commitment; `responsible` (organizations), when given, replaces its
-    responsible organizations."""
+    """Create or update a commitment; `responsible` (organizations), `nodes` and `indicators`
+    (the plan nodes and indicators it serves), when given, replace what it had."""
     _check_commitment(commitment)
+    _check_links(acting_user, nodes, indicators)
     if commitment.status == CommitmentStatus.DONE and not commitment.done_on:
         commitment.done_on = timezone.localdate()
     if commitment.status != CommitmentStatus.DONE:
@@ -452,6 +490,10 @@ def commitment_save(
     )
     if responsible is not None:
         commitment.responsible_organizations.set(responsible)
+    if nodes is not None:
+        commitment.nodes.set(nodes)
+    if indicators is not None:
+        commitment.indicators.set(indicators)
     return commitment
 
 

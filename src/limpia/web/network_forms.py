@@ -12,7 +12,9 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from limpia.access.rules import plans_visible_to
 from limpia.core.models import Country, Organization, Subregion
+from limpia.knowledge.models import Document
 from limpia.network.models import (
     Body,
     CommitmentStatus,
@@ -23,6 +25,8 @@ from limpia.network.models import (
     Role,
     Rule,
 )
+from limpia.plans.loader import normalize_code
+from limpia.plans.models import Indicator, Node, Plan
 from limpia.web.forms import BootstrapForm
 from limpia.web.workbench_forms import _style
 
@@ -103,6 +107,73 @@ def parse_agenda(text: str) -> list[dict]:
     return items
 
 
+LINK_SEPARATOR = ":"
+
+
+def parse_links(text: str, user) -> tuple[list, list]:
+    """The plan nodes and indicators a commitment serves, typed one a line as «plan: code»
+    (the plan's key, then an indicator's code or a node's; an indicator is looked up first).
+    Three queries whatever the number of lines; a line that names nothing is refused."""
+    wanted = []
+    for n, raw in enumerate((text or "").splitlines(), start=1):
+        line = raw.strip()
+        if not line:
+            continue
+        slug, separator, code = (part.strip() for part in line.partition(LINK_SEPARATOR))
+        if not separator or not slug or not code:
+            raise forms.ValidationError(
+                _("Line %(n)s: write «plan: code», not «%(line)s»."),
+                code="link_line",
+                params={"n": n, "line": line},
+            )
+        wanted.append((n, slug, code))
+    if not wanted:
+        return [], []
+    plans = {
+        p.slug: p
+        for p in plans_visible_to(user, Plan.objects.filter(slug__in={w[1] for w in wanted}))
+    }
+    plan_ids = [p.pk for p in plans.values()]
+    indicators = {
+        (i.plan_id, i.code): i
+        for i in Indicator.objects.filter(
+            plan_id__in=plan_ids, code__in={w[2] for w in wanted}
+        ).select_related("plan")
+    }
+    nodes = {
+        (n.plan_id, n.normalized_code): n
+        for n in Node.objects.filter(
+            plan_id__in=plan_ids, normalized_code__in={normalize_code(w[2]) for w in wanted}
+        ).select_related("plan")
+    }
+    found_nodes, found_indicators = [], []
+    for n, slug, code in wanted:
+        plan = plans.get(slug)
+        if plan is None:
+            raise forms.ValidationError(
+                _("Line %(n)s: there is no plan «%(plan)s»."),
+                code="link_plan",
+                params={"n": n, "plan": slug},
+            )
+        if (plan.pk, code) in indicators:
+            found_indicators.append(indicators[(plan.pk, code)])
+        elif (plan.pk, normalize_code(code)) in nodes:
+            found_nodes.append(nodes[(plan.pk, normalize_code(code))])
+        else:
+            raise forms.ValidationError(
+                _("Line %(n)s: «%(code)s» is neither an indicator nor a node of «%(plan)s»."),
+                code="link_code",
+                params={"n": n, "code": code, "plan": slug},
+            )
+    return found_nodes, found_indicators
+
+
+def links_text(commitment) -> str:
+    lines = [f"{node.plan.slug}{LINK_SEPARATOR} {node.code}" for node in commitment.nodes.all()]
+    lines += [f"{i.plan.slug}{LINK_SEPARATOR} {i.code}" for i in commitment.indicators.all()]
+    return "\n".join(lines)
+
+
 def agenda_text(items) -> str:
     """The agenda items as the form shows them (the inverse of parse_agenda)."""
     lines = []
@@ -138,6 +209,13 @@ class MeetingForm(BootstrapForm):
             "(e.g. «2008-05-10 | 09:00-10:00 | Apertura»)."
         ),
     )
+    documents = forms.ModelMultipleChoiceField(
+        label=_("Documents"),
+        queryset=None,
+        required=False,
+        widget=forms.SelectMultiple(attrs={"size": 6}),
+        help_text=_("Minutes, reports: documents published in the knowledge centre."),
+    )
     source_ref = forms.CharField(label=_("Source reference"), max_length=500, required=False)
     note = _text(_("Note"), rows=2)
     version = _version()
@@ -145,6 +223,9 @@ class MeetingForm(BootstrapForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["country"].queryset = Country.objects.all()
+        self.fields["documents"].queryset = Document.objects.published().order_by(
+            "-published_on", "title"
+        )
         for kind, label in ParticipantKind.choices:
             self.fields[f"count_{kind}"] = forms.IntegerField(
                 label=label, required=False, min_value=0
@@ -192,6 +273,7 @@ class MeetingForm(BootstrapForm):
         }
         initial["country"] = meeting.country_id
         initial["agenda"] = agenda_text(meeting.agenda.all())
+        initial["documents"] = [d.pk for d in meeting.documents.all()]
         for row in meeting.participation.all():
             if row.organization_id is None:
                 initial[f"count_{row.kind}"] = row.count
@@ -267,10 +349,19 @@ class CommitmentForm(BootstrapForm):
         label=_("Recurrence as the source says it"), max_length=200, required=False
     )
     reading = _text(_("Reading of the text"), rows=3)
+    links = _text(
+        _("Plan nodes and indicators it serves"),
+        rows=3,
+        help_text=_(
+            "One a line: the plan's key and an indicator's or a node's code "
+            "(e.g. «pa-pml-plan-accion: 1.1.1»)."
+        ),
+    )
     source_ref = forms.CharField(label=_("Source reference"), max_length=500, required=False)
     version = _version()
 
-    def __init__(self, *args, decisions, **kwargs):
+    def __init__(self, *args, decisions, user, **kwargs):
+        self.user = user
         super().__init__(*args, **kwargs)
         self.fields["decision"].queryset = decisions
         self.fields["decision"].label_from_instance = lambda d: f"{d.meeting.name} — {d}"
@@ -278,6 +369,9 @@ class CommitmentForm(BootstrapForm):
         self.fields["responsible_body"].queryset = _bodies()
         self.fields["tracked_body"].queryset = _bodies()
         _style(self)
+
+    def clean_links(self):
+        return parse_links(self.cleaned_data.get("links", ""), self.user)
 
     MODEL_FIELDS = (
         "title",
@@ -305,6 +399,7 @@ class CommitmentForm(BootstrapForm):
         initial["responsible_organizations"] = [
             o.pk for o in commitment.responsible_organizations.all()
         ]
+        initial["links"] = links_text(commitment)
         initial["version"] = commitment.version
         return initial
 

@@ -489,6 +489,7 @@ EXPORT_COLUMNS = [
     "every_months",
     "periods",
     "responsible",
+    "serves",
     "decision",
     "meeting",
     "meeting_date",
@@ -522,6 +523,10 @@ def commitment_table(rows, states) -> tuple[list, list]:
                 c.every_months,
                 period_text,
                 "; ".join(row["responsible"]),
+                "; ".join(
+                    [f"{n.plan.slug}: {n.code}" for n in c.nodes.all()]
+                    + [f"{i.plan.slug}: {i.code}" for i in c.indicators.all()]
+                ),
                 c.decision.number if c.decision_id else "",
                 meeting.name if meeting else "",
                 meeting.starts_on if meeting else None,

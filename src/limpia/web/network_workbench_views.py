@@ -400,6 +400,7 @@ def meeting_new(request, key):
                 meeting=meeting,
                 agenda=_agenda(form, None),
                 participation=_participation(form, None),
+                documents=list(form.cleaned_data["documents"]),
             )
         except DomainError as exc:
             _show_error(form, exc)
@@ -419,6 +420,7 @@ def _meeting(request, pk) -> Meeting:
             Prefetch(
                 "participation", queryset=Participation.objects.select_related("organization")
             ),
+            "documents",
         ),
         pk=pk,
     )
@@ -442,6 +444,11 @@ def meeting_edit(request, pk):
                 meeting=meeting,
                 agenda=agenda,
                 participation=participation,
+                documents=(
+                    list(form.cleaned_data["documents"])
+                    if "documents" in form.changed_data
+                    else None
+                ),
                 version=form.cleaned_data["version"],
                 reason="edited",
             )
@@ -527,6 +534,8 @@ def _save_commitment(request, form, commitment: Commitment, *, version=None):
             acting_user=request.user,
             commitment=commitment,
             responsible=list(data["responsible_organizations"]),
+            nodes=data["links"][0],
+            indicators=data["links"][1],
             version=version,
             reason="edited" if version else "commitment",
         )
@@ -542,6 +551,7 @@ def commitment_new(request, key):
     form = nf.CommitmentForm(
         request.POST or None,
         decisions=_decisions_for(body),
+        user=request.user,
         initial={"decision": request.GET.get("decision") or None},
     )
     status = 200
@@ -559,7 +569,7 @@ def commitment_new(request, key):
 def commitment_edit(request, pk):
     commitment = get_object_or_404(
         Commitment.objects.select_related("body__parent").prefetch_related(
-            "responsible_organizations"
+            "responsible_organizations", "nodes__plan", "indicators__plan"
         ),
         pk=pk,
     )
@@ -568,6 +578,7 @@ def commitment_edit(request, pk):
     form = nf.CommitmentForm(
         request.POST or None,
         decisions=_decisions_for(body),
+        user=request.user,
         initial=nf.CommitmentForm.initial_for(commitment),
     )
     status = 200

@@ -65,6 +65,8 @@ PERSONAS = [
     "auditor",
     "regulator",
     "knowledge",
+    "secretariat",
+    "member",
 ]
 API_WRITES = {"post", "put", "patch", "delete"}
 # URLs the table leaves out, and why.
@@ -171,6 +173,7 @@ def world(plan, ministry, elena, rosa, rita, ana, certificate, cora, pedro, rene
         "regulator": rene,
         "knowledge": knowledge,
     }
+    network = _network_world(personas, other_org, otto)
     own_node = Node.objects.get(plan=plan, code="1.1")
     hidden_company = Company.objects.create(  # in no agreement anyone here may see
         country_id="CL", tax_id="770000008", name="Empresa sin acuerdos", size="micro"
@@ -197,7 +200,91 @@ def world(plan, ministry, elena, rosa, rita, ana, certificate, cora, pedro, rene
         "application": (own_application, other_application),
         "document": (published, draft),
         "job": (own_job, other_job),
+        **network,
     }
+
+
+def _network_world(personas, other_org, otto) -> dict:
+    """`secretariat` (sara) runs the council «consejo-m»; `member` (mateo) acts for its member
+    organization, responsible for the council's commitment and the author of its submitted
+    update. The round table «mesa-ajena», with its meeting, decision, commitment and draft
+    update (by otto), is nobody's here."""
+    from limpia.core.models import Organization
+    from limpia.network.models import (
+        Body,
+        Commitment,
+        CommitmentUpdate,
+        Decision,
+        FocalPoint,
+        Meeting,
+        Membership,
+    )
+
+    User = get_user_model()
+    member_org = Organization.objects.create(
+        key="gob-m", name="Gobierno miembro", kind="public_agency", country_id="PA"
+    )
+    sara = User.objects.create_user("sara", password="contraseña-segura-1")
+    mateo = User.objects.create_user("mateo", password="contraseña-segura-1")
+    council = Body.objects.create(
+        key="consejo-m", name="Consejo", kind="council", scope="region", founded_on=FOUNDED
+    )
+    table = Body.objects.create(
+        key="mesa-ajena",
+        name="Mesa ajena",
+        kind="round_table",
+        scope="country",
+        country_id="CL",
+        founded_on=FOUNDED,
+    )
+    RoleAssignment.objects.create(user=sara, role=Role.BODY_SECRETARIAT, body=council)
+    RoleAssignment.objects.create(user=mateo, role=Role.BODY_MEMBER, organization=member_org)
+    personas.update(secretariat=sara, member=mateo)
+    sides = {}
+    for body, org, author, status in (
+        (council, member_org, mateo, "submitted"),
+        (table, other_org, otto, "draft"),
+    ):
+        membership = Membership.objects.create(
+            body=body, organization=org, role="member", term_from=FOUNDED
+        )
+        point = FocalPoint.objects.create(
+            body=body, country_id="PA", organization=org, position="Punto Focal CPS"
+        )
+        meeting = Meeting.objects.create(
+            body=body, name="I Reunión", starts_on=MET, ends_on=MET, status="held"
+        )
+        decision = Decision.objects.create(
+            meeting=meeting, number="a", kind="agreement", text="Informar cada año."
+        )
+        commitment = Commitment.objects.create(
+            body=body, decision=decision, title="Informar", rule="reported"
+        )
+        commitment.responsible_organizations.add(org)
+        update = CommitmentUpdate.objects.create(
+            commitment=commitment,
+            organization=org,
+            date=MET,
+            reported_status="in_progress",
+            text="Avance",
+            status=status,
+            created_by=author,
+            submitted_by=author if status == "submitted" else None,
+        )
+        for kind, obj in (
+            ("body", body),
+            ("membership", membership),
+            ("focal_point", point),
+            ("meeting", meeting),
+            ("decision", decision),
+            ("commitment", commitment),
+            ("update", update),
+        ):
+            sides.setdefault(kind, []).append(obj)
+    return {kind: tuple(objs) for kind, objs in sides.items()}
+
+
+FOUNDED, MET = dt.date(2005, 1, 1), dt.date(2007, 10, 18)
 
 
 def organizations_other():
@@ -293,6 +380,22 @@ KIND_OF = [  # (route name prefix, kind of object its URL names): the first that
     ("reports:agreement_annex", "agreement"),
     ("knowledge:detail", "document"),
     ("knowledge:download", "document"),
+    ("api:network-body-", "body"),
+    ("api:network-membership-", "membership"),
+    ("api:network-focal-point-", "focal_point"),
+    ("api:network-meeting-", "meeting"),
+    ("api:network-decision-", "decision"),
+    ("api:network-commitment-update-", "update"),
+    ("api:network-commitment-", "commitment"),
+    ("network:meeting", "meeting"),
+    ("network:", "body"),
+    ("network_work:meeting_edit", "meeting"),
+    ("network_work:decision_new", "meeting"),
+    ("network_work:commitment_edit", "commitment"),
+    ("network_work:update_new", "commitment"),
+    ("network_work:membership_end", "membership"),
+    ("network_work:update_", "update"),
+    ("network_work:", "body"),
 ]
 
 
@@ -362,6 +465,10 @@ def _object_values(kind, obj) -> dict:
     if kind == "document":
         return {"pk": obj.pk}
     if kind == "job":
+        return {"pk": obj.pk}
+    if kind == "body":
+        return {"key": obj.key}
+    if kind in ("membership", "focal_point", "meeting", "decision", "commitment", "update"):
         return {"pk": obj.pk}
     raise AssertionError(kind)
 

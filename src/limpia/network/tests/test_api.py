@@ -478,6 +478,48 @@ def test_the_secretariat_records_a_decision_and_its_commitment(api, world, sonia
     assert replaced.json()["responsible"] == ["gobierno-pe"]
 
 
+def test_a_commitment_serves_nodes_and_indicators_of_plans_its_writer_sees(api, world, sonia):
+    from limpia.plans.models import Indicator, Node, Plan
+
+    def plan(slug, status):
+        plan = Plan.objects.create(
+            slug=slug,
+            title=slug,
+            country_id="CL",
+            status=status,
+            period_start=dt.date(2010, 1, 1),
+            period_end=dt.date(2020, 12, 31),
+        )
+        node = Node.objects.create(plan=plan, code="1", normalized_code="1", title="Meta")
+        Indicator.objects.create(plan=plan, node=node, code="I1", name="Regiones", kind="quantity")
+        return node
+
+    public, draft = plan("plan-publico", "approved"), plan("plan-borrador", "draft")
+    client = api(sonia)
+    created = client.post(
+        COMMITMENTS,
+        {
+            "body": "consejo-prueba",
+            "title": "Organizar las regiones",
+            "rule": "reported",
+            "nodes": [public.pk],
+            "indicators": [public.indicators.get().pk],
+        },
+        format="json",
+    )
+    assert created.status_code == 201, created.content
+    assert (created.json()["nodes"], created.json()["indicators"]) == (
+        [public.pk],
+        [public.indicators.get().pk],
+    )
+    pk = created.json()["id"]
+    hidden = client.patch(
+        f"{COMMITMENTS}{pk}/", {"nodes": [public.pk, draft.pk], "version": 1}, format="json"
+    )
+    assert hidden.status_code == 400 and "nodes" in hidden.json(), hidden.content
+    assert list(Commitment.objects.get(pk=pk).nodes.all()) == [public]
+
+
 # ---------------------------------------------------------------- refused input names its field
 
 
@@ -865,7 +907,7 @@ LIST_QUERIES = {
     FOCAL_POINTS: 3,
     MEETINGS: 6,  # + agenda, participation, documents
     DECISIONS: 3,
-    COMMITMENTS: 6,  # + the commitments met by meetings and their bodies' meetings; responsible
+    COMMITMENTS: 8,  # + the commitments met by meetings and their bodies' meetings; responsible
     UPDATES: 3,
 }
 

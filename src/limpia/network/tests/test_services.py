@@ -125,11 +125,11 @@ def test_a_commitment_due_before_its_decision_is_refused(network, sonia):
     assert not Commitment.objects.filter(title="Algo").exists()
 
 
-def test_an_unknown_country_is_refused(network, sonia):
+def test_an_unknown_country_is_refused(network, ana):
     body = Body(
         key="comite-x", name="Comité X", kind="round_table", scope="country", country_id="XX"
     )
-    _refused(lambda: services.body_save(acting_user=sonia, body=body), "country")
+    _refused(lambda: services.body_save(acting_user=ana, body=body), "country")
 
 
 def test_a_country_body_needs_its_country(network, ana):
@@ -171,6 +171,26 @@ def test_only_the_secretariat_or_an_administrator_writes(network, carlos, marco,
         services.meeting_save(acting_user=sonia, meeting=foreign)
     services.meeting_save(acting_user=sonia, meeting=meeting)
     assert meeting.history.first().history_user == sonia
+
+
+def test_a_secretariat_founds_bodies_only_under_one_it_runs(network, sonia, ana):
+    council = network["consejo-expertos-cps-alc"]
+    chile = network["consejo-nacional-produccion-limpia"]
+
+    def group(key, parent):
+        return Body(key=key, name=key, kind="working_group", scope="region", parent=parent)
+
+    for parent in (None, chile):  # a new top-level body, or one under Chile's council
+        with pytest.raises(NotAllowed):
+            services.body_save(acting_user=sonia, body=group("grupo-x", parent))
+    assert not Body.objects.filter(key="grupo-x").exists()
+    services.body_save(acting_user=sonia, body=group("grupo-pymes", council))
+    services.body_save(acting_user=ana, body=group("red-nueva", None))  # an administrator
+    assert set(
+        Body.objects.filter(key__in=["grupo-pymes", "red-nueva"]).values_list(
+            "parent__key", flat=True
+        )
+    ) == {council.key, None}
 
 
 def test_a_committee_meeting_meets_the_yearly_commitment(network, sonia):

@@ -32,6 +32,7 @@ from limpia.network.models import (
     Participation,
 )
 from limpia.network.tests.conftest import network  # noqa: F401
+from limpia.plans.models import Indicator, Node
 from limpia.web.network_views import ical_fold, ical_text
 
 YEARLY = "Reunir al Comité Directivo al menos una vez al año."
@@ -533,6 +534,8 @@ def _grow(network, n: int, offset: int) -> None:
             responsible_body=steering,
         )
         reported.responsible_organizations.add(organization)
+        reported.nodes.add(*Node.objects.filter(plan__slug__startswith="pa-")[i % 5 : i % 5 + 2])
+        reported.indicators.add(*Indicator.objects.filter(plan__slug__startswith="pa-")[:2])
         Commitment.objects.create(
             body=council,
             decision=decision,
@@ -556,7 +559,7 @@ def _grow(network, n: int, offset: int) -> None:
 
 # directory, filtered directory, board, filtered board, council, steering committee, IV meeting,
 # calendar, xlsx, csv (an anonymous visitor: no session query)
-QUERIES = [4, 4, 8, 7, 11, 11, 12, 2, 5, 5]
+QUERIES = [4, 4, 10, 9, 13, 13, 14, 2, 7, 7]
 
 
 def test_every_page_runs_a_fixed_number_of_queries(client, network):

@@ -548,3 +548,91 @@ def test_the_work_pages_run_a_fixed_number_of_queries(network, sonia, marco, who
     for n in range(1, 9):
         _grow(network, n, users)
     assert _count(client, url) == before
+
+
+# ---------------------------------------------------------------- what a commitment serves
+
+
+def _as_posted(form) -> dict:
+    """The data a browser posts for an unchanged form."""
+    data = {}
+    for field in form:
+        value = field.value()
+        if value is None or value is False:
+            continue
+        data[field.name] = value if isinstance(value, list | tuple) else str(value)
+    return data
+
+
+def test_a_commitment_serves_plan_nodes_and_indicators(network, sonia):
+    client = _as(sonia)
+    commitment = Commitment.objects.filter(body__key=COUNCIL, rule="reported").first()
+    url = reverse("network_work:commitment_edit", args=[commitment.pk])
+    data = _as_posted(client.get(url).context["form"])
+    assert data.get("links", "") == ""
+
+    before = _written()
+    for links, named in (
+        ("pa-pml-plan-accion 1.1.1", "«pa-pml-plan-accion 1.1.1»"),  # no separator
+        ("pa-pml-plan-accion: 1.1.1\nno-such-plan: 1", "no-such-plan"),
+        ("pa-pml-plan-accion: 9.9.9", "9.9.9"),
+    ):
+        refused = client.post(url, {**data, "links": links})
+        assert refused.status_code == 200
+        errors = refused.context["form"].errors["links"]
+        assert any(named in e for e in errors), errors
+    assert _written() == before
+    assert not commitment.nodes.exists()
+
+    links = "pa-pml-plan-accion: 1.1.1\n\npa-pml-plan-accion: 1.1.1-R\ncl-politica-pl-2010: 3.7"
+    response = client.post(url, {**data, "links": links})
+    assert response.status_code == 302, response.context["form"].errors
+    commitment.refresh_from_db()
+    assert [(n.plan.slug, n.normalized_code) for n in commitment.nodes.order_by("plan__slug")] == [
+        ("cl-politica-pl-2010", "3.7"),
+        ("pa-pml-plan-accion", "1.1.1"),
+    ]
+    assert [i.code for i in commitment.indicators.all()] == ["1.1.1-R"]
+    assert commitment.history.first().history_user == sonia
+
+    # the form shows them again as typed, and the board links them
+    again = _as_posted(client.get(url).context["form"])
+    assert sorted(again["links"].splitlines()) == sorted(
+        ["pa-pml-plan-accion: 1.1.1", "pa-pml-plan-accion: 1.1.1-R", "cl-politica-pl-2010: 3.7."]
+    )
+    board = Client().get(reverse("network:commitments"), {"body": COUNCIL})
+    html = board.content.decode()
+    assert reverse("web:indicator", args=["pa-pml-plan-accion", "1.1.1-R"]) in html
+    assert reverse("web:node", args=["cl-politica-pl-2010", "3.7"]) in html
+
+
+def test_a_meeting_lists_published_documents_only(network, sonia):
+    from limpia.knowledge.models import Document
+
+    client = _as(sonia)
+    meeting = Meeting.objects.get(name=IV_MEETING)
+    minutes = Document.objects.create(
+        kind="minutes",
+        title="Informe de la IV Reunión",
+        link="https://example.org/informe",
+        status="published",
+        published_on=dt.date(2007, 12, 1),
+    )
+    draft = Document.objects.create(
+        kind="report", title="Borrador", link="https://example.org/b", status="draft"
+    )
+    url = reverse("network_work:meeting_edit", args=[meeting.pk])
+    form = client.get(url).context["form"]
+    assert draft.pk not in {d.pk for d in form.fields["documents"].queryset}
+    data = _as_posted(form)
+    refused = client.post(url, {**data, "documents": [draft.pk]})
+    assert "documents" in refused.context["form"].errors
+    response = client.post(url, {**data, "documents": [minutes.pk]})
+    assert response.status_code == 302, response.context["form"].errors
+    assert list(meeting.documents.all()) == [minutes]
+    page = Client().get(reverse("network:meeting", args=[meeting.pk]))
+    assert "Informe de la IV Reunión" in page.content.decode()
+    # a second save that leaves the documents alone keeps them
+    data = _as_posted(client.get(url).context["form"])
+    assert client.post(url, {**data, "place": "São Paulo, Brasil"}).status_code == 302
+    assert list(meeting.documents.all()) == [minutes]
