@@ -262,6 +262,9 @@ SPECTACULAR_SETTINGS = {
         "MeasurementStatusEnum": "limpia.plans.models.MeasurementStatus",
         "AgreementStageEnum": "limpia.agreements.models.Stage",
         "ApiTokenStatusEnum": "limpia.accounts.models.TokenStatus",
+        # the names these had before the network's own scope and state came to share them
+        "ScopeEnum": "limpia.agreements.models.Scope",
+        "StateEnum": "limpia.api.agreement_serializers.CONSULTATION_STATES",
     },
 }
 

@@ -442,14 +442,15 @@ class ConsultationAnswerSerializer(TextSerializer):
     answered_on = serializers.DateField()
 
 
+CONSULTATION_STATES = ["open", "cleared", "objected", "expired_without_answer"]
+
+
 class ConsultationSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     agreement = serializers.CharField()
     facility = serializers.CharField()
     consulted_on = serializers.DateField()
-    state = serializers.ChoiceField(
-        choices=["open", "cleared", "objected", "expired_without_answer"]
-    )
+    state = serializers.ChoiceField(choices=CONSULTATION_STATES)
     objections = serializers.ListField(child=serializers.CharField())
 
 

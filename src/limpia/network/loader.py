@@ -479,6 +479,9 @@ def _parse_participants(check: _Check, spec: dict, data: dict, countries: set[st
 # ---------------------------------------------------------------- writing
 
 
+REASON = "loadnetwork"  # in the history of what the load writes
+
+
 def _write_organization(report: LoadReport, data: dict) -> Organization:
     country = Country.objects.filter(code=data["country"]).first() if data["country"] else None
     return _upsert(
@@ -491,6 +494,7 @@ def _write_organization(report: LoadReport, data: dict) -> Organization:
             "kind": data["kind"],
             "country": country,
         },
+        reason=REASON,
     )
 
 
@@ -507,7 +511,7 @@ def _upsert_valid(report, model, lookup: dict, values: dict):
     for key, value in values.items():
         setattr(probe, key, value)
     _validated(probe)
-    return _upsert(report, model, lookup, values)
+    return _upsert(report, model, lookup, values, reason=REASON)
 
 
 def load_network(paths=None) -> LoadReport:

@@ -332,13 +332,14 @@ def _all_indicators(plan: dict) -> list[dict]:
 # ---------------------------------------------------------------- writing
 
 
-def _upsert(report: LoadReport, model, lookup: dict, values: dict):
-    """Create or update one row, saving only when something differs."""
+def _upsert(report: LoadReport, model, lookup: dict, values: dict, reason: str = "loadplans"):
+    """Create or update one row, saving only when something differs (`reason`: the command
+    that did it, in the row's history)."""
     instance = model.objects.filter(**lookup).first()
     label = f"{model._meta.model_name}s"
     if instance is None:
         instance = model(**lookup, **values)
-        instance._change_reason = "loadplans"
+        instance._change_reason = reason
         instance.save()
         report.count("created", str(label))
         return instance
@@ -346,7 +347,7 @@ def _upsert(report: LoadReport, model, lookup: dict, values: dict):
     if changed:
         for k in changed:
             setattr(instance, k, values[k])
-        instance._change_reason = "loadplans"
+        instance._change_reason = reason
         instance.save(update_fields=changed)
         report.count("updated", str(label))
     return instance

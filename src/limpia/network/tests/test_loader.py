@@ -197,6 +197,8 @@ def test_chile_council_and_no_invented_regions(network):
 def test_loading_twice_changes_nothing(network):
     report = load_network()
     assert not report.changed, report.summary()
+    council = network["consejo-expertos-cps-alc"]
+    assert [h.history_change_reason for h in council.history.all()] == ["loadnetwork"]
 
 
 def test_a_bad_file_is_refused_whole(db, tmp_path):
