@@ -119,6 +119,10 @@ def body_save(*, acting_user, body: Body, version: int | None = None, reason: st
                 },
                 field="founded_on",
             )
+    if body.pk is None and Body.objects.filter(key=body.key).exists():
+        raise DomainError(
+            _("Another body already has the key “%(key)s”.") % {"key": body.key}, field="key"
+        )
     perm = "network.change_body" if body.pk else "network.add_body"
     return _save(
         body,

@@ -13,10 +13,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from limpia.access.rules import plans_visible_to
-from limpia.core.models import Country, Organization, Subregion
+from limpia.core.models import Country, Organization, Subdivision, Subregion
 from limpia.knowledge.models import Document
 from limpia.network.models import (
     Body,
+    BodyKind,
+    BodyStatus,
     CommitmentStatus,
     DecisionKind,
     MeetingKind,
@@ -24,6 +26,7 @@ from limpia.network.models import (
     ParticipantKind,
     Role,
     Rule,
+    Scope,
 )
 from limpia.plans.loader import normalize_code
 from limpia.plans.models import Indicator, Node, Plan
@@ -280,6 +283,88 @@ class MeetingForm(BootstrapForm):
         return initial
 
 
+# ---------------------------------------------------------------- bodies
+
+
+class BodyForm(BootstrapForm):
+    key = forms.SlugField(
+        label=_("Key"),
+        max_length=80,
+        help_text=_("Its address: lower case, digits and hyphens (e.g. «grupo-pymes»)."),
+    )
+    name = forms.CharField(label=_("Name"), max_length=300)
+    acronym = forms.CharField(label=_("Acronym"), max_length=40, required=False)
+    kind = _choice(_("Kind"), BodyKind.choices, initial=BodyKind.WORKING_GROUP)
+    scope = _choice(_("Scope"), Scope.choices, initial=Scope.REGION)
+    country = forms.ModelChoiceField(label=_("Country"), queryset=None, required=False)
+    subregion = forms.ModelChoiceField(label=_("Subregion"), queryset=None, required=False)
+    subdivision = forms.CharField(
+        label=_("First-level subdivision"),
+        max_length=12,
+        required=False,
+        help_text=_("Its ISO 3166-2 code (e.g. «CL-RM»), for a regional committee."),
+    )
+    host = forms.ModelChoiceField(label=_("Hosted by"), queryset=None, required=False)
+    status = _choice(_("Status"), BodyStatus.choices, initial=BodyStatus.ACTIVE)
+    founding_act = _text(_("Founding act"), rows=3, help_text=_("Verbatim."))
+    founded_on = _date(_("Founded on"), required=False)
+    active_from = _date(_("Active from"), required=False)
+    active_until = _date(_("Active until"), required=False)
+    description = _text(_("Description"), rows=3)
+    source_ref = forms.CharField(label=_("Source reference"), max_length=500, required=False)
+    note = _text(_("Note"), rows=2)
+    version = _version()
+
+    MODEL_FIELDS = (
+        "name",
+        "acronym",
+        "kind",
+        "scope",
+        "country",
+        "subregion",
+        "host",
+        "status",
+        "founding_act",
+        "founded_on",
+        "active_from",
+        "active_until",
+        "description",
+        "source_ref",
+        "note",
+    )
+
+    def __init__(self, *args, creating: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not creating:
+            del self.fields["key"]  # addresses stay
+        self.fields["country"].queryset = Country.objects.all()
+        self.fields["subregion"].queryset = Subregion.objects.all()
+        self.fields["host"].queryset = _organizations()
+        _style(self)
+
+    def clean_subdivision(self):
+        code = self.cleaned_data.get("subdivision", "").strip().upper()
+        if not code:
+            return None
+        subdivision = Subdivision.objects.filter(code=code).first()
+        if subdivision is None:
+            raise forms.ValidationError(
+                _("«%(code)s» is not an ISO 3166-2 subdivision."),
+                code="subdivision",
+                params={"code": code},
+            )
+        return subdivision
+
+    @classmethod
+    def initial_for(cls, body) -> dict:
+        initial = {name: getattr(body, name) for name in cls.MODEL_FIELDS}
+        for name in ("country", "subregion", "host"):
+            initial[name] = getattr(body, f"{name}_id")
+        initial["subdivision"] = body.subdivision_id or ""
+        initial["version"] = body.version
+        return initial
+
+
 # ---------------------------------------------------------------- decisions and commitments
 
 
@@ -298,6 +383,9 @@ class DecisionForm(BootstrapForm):
     )
     source_ref = forms.CharField(label=_("Source reference"), max_length=500, required=False)
     note = _text(_("Note"), rows=2)
+    version = _version()
+
+    FIELDS = ("kind", "number", "position", "text", "addressed_to", "source_ref", "note")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -469,6 +469,62 @@ def meeting_edit(request, pk):
     )
 
 
+# ---------------------------------------------------------------- bodies
+
+
+def _save_body(request, form, body: Body, *, version=None, reason: str):
+    """Fill the body from the form and save it; the refusal, if any, on the form."""
+    data = form.cleaned_data
+    for name in nf.BodyForm.MODEL_FIELDS:
+        setattr(body, name, data[name])
+    body.subdivision = data["subdivision"]
+    try:
+        services.body_save(acting_user=request.user, body=body, version=version, reason=reason)
+    except DomainError as exc:
+        _show_error(form, exc)
+        return _refused_status(exc)
+    return None
+
+
+@login_required
+def body_new(request, key):
+    """Found a body under one the user runs (a working group, a regional committee...)."""
+    parent = _body(request, key)
+    _require(request.user, "network.add_body", parent)
+    form = nf.BodyForm(request.POST or None, creating=True)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        body = Body(key=form.cleaned_data["key"], parent=parent)
+        status = _save_body(request, form, body, reason="body")
+        if status is None:
+            messages.success(request, _("The body was recorded."))
+            return redirect("network_work:body", key=body.key)
+    return _render_form(
+        request,
+        form,
+        title=_("Found a body under %(body)s") % {"body": parent.label},
+        submit=_("Record"),
+        body=parent,
+        status=status,
+    )
+
+
+@login_required
+def body_edit(request, key):
+    body = _body(request, key)
+    form = nf.BodyForm(request.POST or None, creating=False, initial=nf.BodyForm.initial_for(body))
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        version = form.cleaned_data["version"] or body.version
+        status = _save_body(request, form, body, version=version, reason="edited")
+        if status is None:
+            messages.success(request, _("The body was saved."))
+            return redirect("network_work:body", key=body.key)
+    return _render_form(
+        request, form, title=_("Edit the body"), submit=_("Save"), body=body, status=status
+    )
+
+
 # ---------------------------------------------------------------- decisions and commitments
 
 
@@ -482,7 +538,7 @@ def decision_new(request, pk):
     )
     status = 200
     if request.method == "POST" and form.is_valid():
-        data = dict(form.cleaned_data)
+        data = {name: form.cleaned_data[name] for name in nf.DecisionForm.FIELDS}
         if data["position"] is None:
             data["position"] = 0
         decision = Decision(meeting=meeting, **data)
@@ -499,6 +555,47 @@ def decision_new(request, pk):
         form,
         title=_("Record a decision"),
         submit=_("Record"),
+        body=body,
+        status=status,
+        details=[(_("Meeting"), meeting.name), (_("Held on"), meeting.starts_on)],
+    )
+
+
+@login_required
+def decision_edit(request, pk):
+    decision = get_object_or_404(
+        Decision.objects.select_related("meeting__body__parent", "addressed_to"), pk=pk
+    )
+    meeting, body = decision.meeting, decision.meeting.body
+    _require(request.user, "network.change_body", body)
+    initial = {name: getattr(decision, name) for name in nf.DecisionForm.FIELDS}
+    initial.update(addressed_to=decision.addressed_to_id, version=decision.version)
+    form = nf.DecisionForm(request.POST or None, initial=initial)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        for name in nf.DecisionForm.FIELDS:
+            setattr(decision, name, data[name])
+        if decision.position is None:
+            decision.position = 0
+        try:
+            services.decision_save(
+                acting_user=request.user,
+                decision=decision,
+                version=data["version"] or decision.version,
+                reason="edited",
+            )
+        except DomainError as exc:
+            _show_error(form, exc)
+            status = _refused_status(exc)
+        else:
+            messages.success(request, _("The decision was saved."))
+            return redirect(_public_url("network:meeting", meeting.pk, body))
+    return _render_form(
+        request,
+        form,
+        title=_("Edit the decision"),
+        submit=_("Save"),
         body=body,
         status=status,
         details=[(_("Meeting"), meeting.name), (_("Held on"), meeting.starts_on)],

@@ -391,6 +391,7 @@ KIND_OF = [  # (route name prefix, kind of object its URL names): the first that
     ("network:", "body"),
     ("network_work:meeting_edit", "meeting"),
     ("network_work:decision_new", "meeting"),
+    ("network_work:decision_edit", "decision"),
     ("network_work:commitment_edit", "commitment"),
     ("network_work:update_new", "commitment"),
     ("network_work:membership_end", "membership"),

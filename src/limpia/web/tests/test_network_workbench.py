@@ -19,6 +19,7 @@ from django.urls import reverse
 from limpia.core.models import Organization
 from limpia.network.models import (
     AgendaItem,
+    Body,
     Commitment,
     CommitmentUpdate,
     Decision,
@@ -636,3 +637,67 @@ def test_a_meeting_lists_published_documents_only(network, sonia):
     data = _as_posted(client.get(url).context["form"])
     assert client.post(url, {**data, "place": "São Paulo, Brasil"}).status_code == 302
     assert list(meeting.documents.all()) == [minutes]
+
+
+# ---------------------------------------------------------------- bodies and decisions
+
+
+def test_sonia_founds_a_working_group_under_the_council_and_edits_it(network, sonia, marco):
+    """Conclusion 73: a new Marrakech working group on SMEs, under the council she runs."""
+    client = _as(sonia)
+    url = reverse("network_work:body_new", args=[COUNCIL])
+    assert client.get(url).status_code == 200
+    group = {
+        "key": "grupo-pymes",
+        "name": "Grupo de trabajo de Marrakech sobre pymes",
+        "kind": "working_group",
+        "scope": "region",
+        "status": "proposed",
+    }
+    before = _written()
+    for bad, field in (
+        ({"key": COMMITTEE}, "key"),  # taken
+        ({"scope": "subdivision", "subdivision": "XX-99"}, "subdivision"),
+        ({"scope": "country"}, "country"),  # a country body needs its country
+    ):
+        refused = client.post(url, {**group, **bad})
+        assert refused.status_code in (200, 400)
+        assert field in refused.context["form"].errors, refused.context["form"].errors
+    assert _written() == before
+    assert not Body.objects.filter(key="grupo-pymes").exists()
+
+    response = client.post(url, group)
+    assert response.status_code == 302, response.context["form"].errors
+    created = Body.objects.get(key="grupo-pymes")
+    assert created.parent.key == COUNCIL and created.status == "proposed"
+    assert created.history.first().history_user == sonia
+    # she runs it (it is under the council), marco does not
+    edit = reverse("network_work:body_edit", args=["grupo-pymes"])
+    assert _as(marco).get(edit).status_code == 403
+    data = _as_posted(client.get(edit).context["form"])
+    assert "key" not in data
+    response = client.post(edit, {**data, "status": "active", "founded_on": "2008-03-01"})
+    assert response.status_code == 302, response.context["form"].errors
+    created.refresh_from_db()
+    assert (created.status, created.founded_on) == ("active", dt.date(2008, 3, 1))
+    # under Chile's council, which she does not run: refused
+    chile = reverse("network_work:body_new", args=["consejo-nacional-produccion-limpia"])
+    assert client.get(chile).status_code == 403
+
+
+def test_a_decision_is_corrected_with_its_version(network, sonia):
+    client = _as(sonia)
+    decision = Decision.objects.filter(meeting__name=IV_MEETING).order_by("position").first()
+    url = reverse("network_work:decision_edit", args=[decision.pk])
+    data = _as_posted(client.get(url).context["form"])
+    assert data["text"] == decision.text
+    blank = client.post(url, {**data, "text": "  "})
+    assert "text" in blank.context["form"].errors
+    response = client.post(url, {**data, "note": "Revisado contra el original."})
+    assert response.status_code == 302, response.context["form"].errors
+    decision.refresh_from_db()
+    assert decision.note == "Revisado contra el original." and decision.version == 2
+    stale = client.post(url, {**data, "note": "Otra"})  # the version read before the change
+    assert stale.status_code == 409
+    decision.refresh_from_db()
+    assert decision.note == "Revisado contra el original."
