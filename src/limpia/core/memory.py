@@ -24,3 +24,46 @@ def collector_paused():
     finally:
         if was_enabled:
             gc.enable()
+
+
+LARGE_RESPONSE = 4 * 1024 * 1024  # bytes: a plan tree of thousands of indicators
+
+
+def _malloc_trim():
+    """glibc's malloc_trim, or None where the C library has none (musl, macOS, Windows)."""
+    try:
+        import ctypes
+
+        return ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return None
+
+
+_TRIM = _malloc_trim()
+
+
+class ReleaseAfterLargeResponseMiddleware:
+    """Give the memory of a large answer back to the system once it is rendered.
+
+    A 14 MB plan tree is built from some 200 MB of short-lived Python objects. Freed, they
+    stay in the process's heap (the C allocator keeps freed pages for reuse), so each such
+    request left the server's resident memory higher: 271, 350 then 418 MB over three
+    requests for the 20,000-indicator tree (PostgreSQL, S10). After a rendered answer larger
+    than LARGE_RESPONSE, this drops what the answer no longer needs (a DRF response's `data`:
+    the dicts it was rendered from) and asks the allocator to return free pages (glibc's
+    malloc_trim; elsewhere nothing is done): the same three requests then peak at 364 MB and
+    the server goes back to about 300 MB between them. Smaller answers are left alone, so this
+    costs nothing on ordinary requests."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if response.streaming or len(response.content) < LARGE_RESPONSE:
+            return response
+        if hasattr(response, "data"):
+            response.data = None  # rendered: `content` holds the answer; the dicts go now
+        if _TRIM is not None:
+            _TRIM(0)
+        return response

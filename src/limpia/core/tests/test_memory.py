@@ -1,6 +1,8 @@
-"""The collector pause of large reads: it ends with the block, whatever happens in it."""
+"""The memory of large reads: the collector pause ends with the block, whatever happens in it;
+a large answer lets go of what it was rendered from."""
 
 import gc
+import json
 
 import pytest
 
@@ -31,3 +33,38 @@ def test_a_collector_disabled_before_stays_disabled():
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_a_large_answer_lets_go_of_its_data_and_keeps_its_content(monkeypatch):
+    from rest_framework.response import Response
+    from rest_framework.test import APIRequestFactory
+    from rest_framework.views import APIView
+
+    from limpia.core import memory
+
+    trimmed = []
+    monkeypatch.setattr(memory, "_TRIM", lambda pad: trimmed.append(pad))
+    monkeypatch.setattr(memory, "LARGE_RESPONSE", 1000)
+
+    class Tree(APIView):
+        authentication_classes = permission_classes = ()
+
+        def get(self, request):
+            size = int(request.query_params["n"])
+            return Response({"indicators": [{"code": f"I{i}"} for i in range(size)]})
+
+    def answer(n):
+        request = APIRequestFactory().get("/tree/", {"n": n})
+        return memory.ReleaseAfterLargeResponseMiddleware(lambda r: _render(Tree.as_view()(r)))(
+            request
+        )
+
+    small, large = answer(3), answer(500)
+    assert small.data == {"indicators": [{"code": "I0"}, {"code": "I1"}, {"code": "I2"}]}
+    assert large.data is None and trimmed == [0]
+    assert json.loads(large.content)["indicators"][499] == {"code": "I499"}
+
+
+def _render(response):
+    response.render()
+    return response
