@@ -269,6 +269,17 @@ def report_summary(agreement: Agreement, audit_type: str = AuditType.FINAL) -> R
     )
 
 
+def facility_lines(
+    agreement: Agreement, facility_ids, audit_type: str = AuditType.FINAL
+) -> dict[str, compliance.FacilityLine]:
+    """The report's lines of the facilities `facility_ids` (a page of them), by facility code,
+    in one query; a facility with no audit of that type has none."""
+    rows = FacilityTally.objects.filter(
+        agreement=agreement, audit_type=audit_type, facility_id__in=list(facility_ids)
+    ).values_list("facility__code", "facility__company__tax_id", "applicable", "complying")
+    return {row[0]: compliance.facility_line(compliance.FacilityTotal(*row)) for row in rows}
+
+
 def report_lines(
     agreement: Agreement, lines: slice, audit_type: str = AuditType.FINAL
 ) -> tuple[tuple[compliance.FacilityLine, ...], tuple[compliance.CompanyLine, ...]]:

@@ -152,12 +152,12 @@ def agreement_detail(request, slug):
     )
     agreement = get_object_or_404(queryset, slug=slug)
     changes = list(agreement.stage_changes.all())
-    report = figures.consolidated(agreement)
+    report = figures.report_summary(agreement)  # the figures in SQL, no line of 20,000
     goals = list(agreement.goals.all())
     goal_titles = {g.code: g.title for g in goals}
     action_texts = {a.code: a.text for g in goals for a in g.actions.all()}
-    by_facility = {line.facility_code: line for line in report.facilities}
     adhesions = _adhesions(request, agreement)
+    by_facility = figures.facility_lines(agreement, [a.facility_id for a in adhesions.rows])
     impacts = [
         {**row, "metric_label": ImpactMetric(row["metric"]).label}
         if row["metric"] in ImpactMetric.values

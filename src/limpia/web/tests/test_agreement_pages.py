@@ -561,17 +561,17 @@ def test_it_renders_every_page_in_spanish_by_default(certificate, client):
 
 def test_it_shows_the_detail_page_in_a_fixed_number_of_queries(audited, cora, aurora, visitor):
     # the agreement, sectors, subdivisions, signatories, goals, actions, stage changes,
-    # documents, extensions, the consolidated report's three from the tallies (facilities'
-    # totals, goals' counts grouped by value, actions'), the count and a page of adhesions,
-    # impacts
-    assert count_queries(visitor, "/agreements/apl-lacteo/") == 15
+    # documents, extensions, the report's figures from the tallies (facilities grouped by
+    # their counts, companies, goals' counts grouped by value, actions'), the count and a page
+    # of adhesions with their facilities' lines, impacts
+    assert count_queries(visitor, "/agreements/apl-lacteo/") == 17
     facility = Facility.objects.create(
         company=Company.objects.get(tax_id="965432109"), code="B2", name="Planta Chillán"
     )
     # adhered during the window (recorded directly: the agreement has moved on since)
     Adhesion.objects.create(agreement=audited, facility=facility, adhered_on=ADHERED)
     final_audit(audited, facility, coordinator=cora, auditor=aurora, outcomes=OUTCOMES["B1"])
-    assert count_queries(visitor, "/agreements/apl-lacteo/") == 15
+    assert count_queries(visitor, "/agreements/apl-lacteo/") == 17
 
 
 # ---------------------------------------------------------------- lists as files
