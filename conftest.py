@@ -21,6 +21,22 @@ from limpia.core.reference import load_reference_data
 from limpia.plans.models import Indicator, Node, NodeResponsibility, Plan, Target
 
 
+def pytest_collection_modifyitems(config, items):
+    """Tests marked `own_sqlite` set up their own SQLite installation in a subprocess whatever
+    the suite's database (the demo, the server behind a proxy, the bench at a tiny scale): the
+    same run twice tests nothing new, so on PostgreSQL they are left to the SQLite suite."""
+    from django.conf import settings
+
+    if "postgresql" not in settings.DATABASES["default"]["ENGINE"]:
+        return
+    skip = pytest.mark.skip(
+        reason="own SQLite installation, the same on any suite database: the SQLite suite runs it"
+    )
+    for item in items:
+        if "own_sqlite" in item.keywords:
+            item.add_marker(skip)
+
+
 @pytest.fixture(autouse=True)
 def _empty_cache():
     """Each test starts with an empty cache: a test's rolled-back writes may leave the data

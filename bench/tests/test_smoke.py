@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.own_sqlite  # conftest: the SQLite suite runs it
+
 REPOSITORY = Path(__file__).resolve().parents[2]
 
 

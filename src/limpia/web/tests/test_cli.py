@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.own_sqlite  # conftest: the SQLite suite runs it
+
 LIMPIA = [sys.executable, "-m", "limpia.cli"]
 
 

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.own_sqlite  # conftest: the SQLite suite runs it
+
 LIMPIA = [sys.executable, "-m", "limpia.cli"]
 PAGE = "/accounts/login/"
 HTTPS = {"X-Forwarded-Proto": "https"}
