@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "limpia.exchange",
     "limpia.knowledge",
     "limpia.network",
+    "limpia.cooperation",
     "limpia.reports.apps.ReportsConfig",
     "limpia.api",
     "limpia.web",

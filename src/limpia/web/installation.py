@@ -26,6 +26,7 @@ def prepare_installation(*, stdout, with_sample_data: bool) -> None:
     call_command("loadreference", stdout=stdout)
     call_command("loadplans", stdout=stdout)
     call_command("loadnetwork", stdout=stdout)
+    call_command("loadcooperation", stdout=stdout)
     if with_sample_data:
         call_command("loadsample", stdout=stdout)
     call_command("collectstatic", interactive=False, verbosity=0, stdout=stdout)
