@@ -652,3 +652,31 @@ def updates_visible_to(user, queryset):
         | Q(commitment__responsible_organizations__in=orgs)
         | Q(created_by=user)
     ).distinct()
+
+
+# ---------------------------------------------------------------- cooperation
+# A need is written by whoever acts for the organization that needs it (a member
+# organization's user: `body_member`), an offer by whoever acts for its provider;
+# administrators write both. Everybody reads open needs and offers (docs/cooperation.md).
+
+
+@rules.predicate
+def acts_for_requester(user, need=None) -> bool:
+    if need is None:
+        return bool(organization_ids_as_member(user))
+    return need.requester_id is not None and need.requester_id in organization_ids_as_member(user)
+
+
+@rules.predicate
+def acts_for_provider(user, offer=None) -> bool:
+    if offer is None:
+        return bool(organization_ids_as_member(user))
+    return offer.provider_id in organization_ids_as_member(user)
+
+
+rules.add_perm("cooperation.view_need", rules.always_allow)
+rules.add_perm("cooperation.view_offer", rules.always_allow)
+rules.add_perm("cooperation.add_need", is_admin | acts_for_requester)
+rules.add_perm("cooperation.change_need", is_admin | acts_for_requester)
+rules.add_perm("cooperation.add_offer", is_admin | acts_for_provider)
+rules.add_perm("cooperation.change_offer", is_admin | acts_for_provider)
