@@ -267,6 +267,9 @@ SPECTACULAR_SETTINGS = {
         # the names these had before the network's own scope and state came to share them
         "ScopeEnum": "limpia.agreements.models.Scope",
         "StateEnum": "limpia.api.agreement_serializers.CONSULTATION_STATES",
+        "CooperationKindEnum": "limpia.cooperation.models.Kind",
+        "ProgrammeKindEnum": "limpia.cooperation.models.ProgrammeKind",
+        "NeedStatusEnum": "limpia.cooperation.models.NeedStatus",
     },
 }
 

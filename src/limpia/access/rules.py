@@ -676,6 +676,7 @@ def acts_for_provider(user, offer=None) -> bool:
 
 rules.add_perm("cooperation.view_need", rules.always_allow)
 rules.add_perm("cooperation.view_offer", rules.always_allow)
+rules.add_perm("cooperation.view_programme", rules.always_allow)
 rules.add_perm("cooperation.add_need", is_admin | acts_for_requester)
 rules.add_perm("cooperation.change_need", is_admin | acts_for_requester)
 rules.add_perm("cooperation.add_offer", is_admin | acts_for_provider)

@@ -5,6 +5,7 @@ from rest_framework.routers import DefaultRouter
 from limpia.accounts import api as accounts
 from limpia.api import agreements, views
 from limpia.api.schema import SwaggerUIView
+from limpia.cooperation import api as cooperation
 from limpia.knowledge.api import DocumentViewSet
 from limpia.network import api as network
 
@@ -33,6 +34,11 @@ router.register(
 )
 router.register("experts", agreements.ExpertDeclarationsViewSet, basename="expert-declaration")
 router.register("documents", DocumentViewSet, basename="document")
+router.register("cooperation/needs", cooperation.NeedViewSet, basename="cooperation-need")
+router.register("cooperation/offers", cooperation.OfferViewSet, basename="cooperation-offer")
+router.register(
+    "cooperation/programmes", cooperation.ProgrammeViewSet, basename="cooperation-programme"
+)
 router.register("network/bodies", network.BodyViewSet, basename="network-body")
 router.register("network/memberships", network.MembershipViewSet, basename="network-membership")
 router.register("network/focal-points", network.FocalPointViewSet, basename="network-focal-point")

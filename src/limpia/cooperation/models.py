@@ -220,6 +220,12 @@ class Offer(models.Model):
     )
     valid_from = models.DateField(_("valid from"), null=True, blank=True)
     valid_until = models.DateField(_("valid until"), null=True, blank=True)
+    terms = models.TextField(
+        _("terms"),
+        blank=True,
+        editable=False,
+        help_text=_("The stems of its title and description, as the score reads them."),
+    )
     source_ref = models.CharField(_("source reference"), max_length=500, blank=True)
     note = models.TextField(_("note"), blank=True)
     is_sample = models.BooleanField(_("sample data"), default=False)

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from limpia.cooperation.models import Need, Offer
 from limpia.core.errors import DomainError
 from limpia.core.services import claim_version, require_perm, save_attributed, validate_model
+from limpia.matching.method import terms
 
 
 def _save(instance, *, acting_user, perm: str, version, reason: str):
@@ -76,6 +77,7 @@ def offer_save(
             % {"end": offer.valid_until.isoformat(), "start": offer.valid_from.isoformat()},
             field="valid_until",
         )
+    offer.terms = " ".join(terms(f"{offer.title}\n{offer.description}", offer.language))
     perm = "cooperation.add_offer" if offer._state.adding else "cooperation.change_offer"
     _save(offer, acting_user=acting_user, perm=perm, version=version, reason=reason)
     for name, values in (("themes", themes), ("sectors", sectors), ("countries", countries)):

@@ -21,10 +21,10 @@ from __future__ import annotations
 import django_filters
 from django.db.models import Prefetch, Q
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_filters.widgets import BooleanWidget
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
-from rest_framework import mixins, serializers, viewsets
+from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -36,6 +36,7 @@ from limpia.access.rules import (
 )
 from limpia.api.serializers import VersionedSerializer
 from limpia.api.text import TextModelSerializer, TextSerializer
+from limpia.api.writes import ServiceWrites
 from limpia.core.dates import parse_as_of
 from limpia.core.models import Country, Organization, Subdivision, Subregion
 from limpia.core.services import require_perm
@@ -570,55 +571,14 @@ def runs_some_body(user) -> bool:
     return is_admin(user) or bool(body_ids_as_secretariat(user))
 
 
-class NetworkWrites(
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    viewsets.GenericViewSet,
-):
-    """Reads, and creates and updates through a service: `save(instance, version, related)`
-    calls it; `related` holds the validated fields that are the service's arguments, not the
-    model's (a meeting's agenda, a commitment's responsible organizations). The answer is the
-    object read again as the list shows it."""
+class NetworkWrites(ServiceWrites):
+    """The network's records: written by administrators and secretariats (each write is then
+    checked for its body by the service)."""
 
-    related_fields: tuple[str, ...] = ()
+    denied_message = gettext_lazy("You are not allowed to write the network's records.")
 
     def may_create(self, user) -> bool:
         return runs_some_body(user)
-
-    def check_permissions(self, request):
-        super().check_permissions(request)
-        # Before the body is read: one who may write nothing learns nothing from validation.
-        if self.action == "create" and not self.may_create(request.user):
-            self.permission_denied(
-                request, message=_("You are not allowed to write the network's records.")
-            )
-
-    def save(self, instance, version, related):
-        raise NotImplementedError
-
-    def _split(self, serializer):
-        data = dict(serializer.validated_data)
-        version = data.pop("version", None)
-        related = {name: data.pop(name) for name in self.related_fields if name in data}
-        return data, version, related
-
-    def _read_again(self, instance):
-        return self.get_queryset().get(pk=instance.pk)
-
-    def perform_create(self, serializer):
-        data, _version, related = self._split(serializer)
-        instance = self.save(serializer.Meta.model(**data), None, related)
-        serializer.instance = self._read_again(instance)
-
-    def perform_update(self, serializer):
-        data, version, related = self._split(serializer)  # version: required (Versioned)
-        instance = serializer.instance
-        for field, value in data.items():
-            setattr(instance, field, value)
-        self.save(instance, version, related)
-        serializer.instance = self._read_again(instance)
 
 
 class BodyViewSet(NetworkWrites):

@@ -281,7 +281,27 @@ def _network_world(personas, other_org, otto) -> dict:
             ("update", update),
         ):
             sides.setdefault(kind, []).append(obj)
+    sides.update(_cooperation_world(member_org, other_org))
     return {kind: tuple(objs) for kind, objs in sides.items()}
+
+
+def _cooperation_world(member_org, other_org) -> dict:
+    """`member` acts for the organization of an open need and of a valid offer; the other need
+    is closed and the other offer expired, both of an organization nobody here acts for."""
+    from limpia.cooperation.models import Need, Offer, Programme
+
+    programme = Programme.objects.create(key="planes-cps", kind="common", label="Planes CPS")
+    needs = [
+        Need.objects.create(title="Capacitación", requester=member_org, kind="training"),
+        Need.objects.create(title="Cerrada", requester=other_org, status="closed_unmet"),
+    ]
+    offers = [
+        Offer.objects.create(provider=member_org, kind="training", title="Cursos"),
+        Offer.objects.create(
+            provider=other_org, kind="training", title="Vencida", valid_until=FOUNDED
+        ),
+    ]
+    return {"need": needs, "offer": offers, "programme": [programme, None]}
 
 
 FOUNDED, MET = dt.date(2005, 1, 1), dt.date(2007, 10, 18)
@@ -380,6 +400,9 @@ KIND_OF = [  # (route name prefix, kind of object its URL names): the first that
     ("reports:agreement_annex", "agreement"),
     ("knowledge:detail", "document"),
     ("knowledge:download", "document"),
+    ("api:cooperation-need-", "need"),
+    ("api:cooperation-offer-", "offer"),
+    ("api:cooperation-programme-", "programme"),
     ("api:network-body-", "body"),
     ("api:network-membership-", "membership"),
     ("api:network-focal-point-", "focal_point"),
@@ -467,8 +490,10 @@ def _object_values(kind, obj) -> dict:
         return {"pk": obj.pk}
     if kind == "job":
         return {"pk": obj.pk}
-    if kind == "body":
+    if kind in ("body", "programme"):
         return {"key": obj.key}
+    if kind in ("need", "offer"):
+        return {"pk": obj.pk}
     if kind in ("membership", "focal_point", "meeting", "decision", "commitment", "update"):
         return {"pk": obj.pk}
     raise AssertionError(kind)

@@ -497,6 +497,13 @@ RECIPES.update(
             "/api/v1/network/decisions/",
             {"meeting": "{meeting}", "kind": "agreement", "number": "2", "text": "Acordar"},
         ),
+        "NeedRequest": Recipe("ana", "post", "/api/v1/cooperation/needs/", {"title": "Necesidad"}),
+        "OfferRequest": Recipe(
+            "ana",
+            "post",
+            "/api/v1/cooperation/offers/",
+            {"provider": "gob-h", "kind": "training", "title": "Oferta"},
+        ),
         "CommitmentRequest": Recipe(
             "ana",
             "post",
