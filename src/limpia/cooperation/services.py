@@ -10,6 +10,7 @@ from limpia.cooperation.models import Need, Offer
 from limpia.core.errors import DomainError
 from limpia.core.services import claim_version, require_perm, save_attributed, validate_model
 from limpia.matching.method import terms
+from limpia.plans.services import require_visible_elements
 
 
 def _save(instance, *, acting_user, perm: str, version, reason: str):
@@ -26,21 +27,6 @@ def _save(instance, *, acting_user, perm: str, version, reason: str):
     return instance
 
 
-def _check_node(acting_user, need: Need) -> None:
-    """A need serves a node of a plan its writer may see."""
-    if need.node_id is None:
-        return
-    from limpia.access.rules import plans_visible_to
-    from limpia.plans.models import Plan
-
-    visible = plans_visible_to(acting_user, Plan.objects.filter(pk=need.node.plan_id))
-    if not visible.exists():
-        raise DomainError(
-            _("%(code)s belongs to a plan you cannot see.") % {"code": need.node.code},
-            field="node",
-        )
-
-
 @transaction.atomic
 def need_save(*, acting_user, need: Need, themes=None, version=None, reason: str = "need"):
     """Create or update a need; `themes` (programme proposals), when given, replace its own."""
@@ -50,7 +36,7 @@ def need_save(*, acting_user, need: Need, themes=None, version=None, reason: str
         raise DomainError(
             _("A need is of a country or of a subregion, not both."), field="subregion"
         )
-    _check_node(acting_user, need)
+    require_visible_elements(acting_user, node=[need.node] if need.node_id else [])
     perm = "cooperation.add_need" if need._state.adding else "cooperation.change_need"
     _save(need, acting_user=acting_user, perm=perm, version=version, reason=reason)
     if themes is not None:

@@ -36,6 +36,7 @@ from limpia.network.models import (
     Scope,
     UpdateStatus,
 )
+from limpia.plans.services import require_visible_elements
 
 SEATED_ALONE = frozenset({Role.TITULAR, Role.ALTERNATE, Role.CHAIR, Role.COORDINATOR})
 
@@ -316,26 +317,6 @@ def _check_published(documents) -> None:
             )
 
 
-def _check_links(acting_user, nodes, indicators) -> None:
-    """A commitment serves nodes and indicators of plans its writer may see."""
-    from limpia.access.rules import plans_visible_to
-    from limpia.plans.models import Plan
-
-    plan_ids = {n.plan_id for n in nodes or ()} | {i.plan_id for i in indicators or ()}
-    visible = set(
-        plans_visible_to(acting_user, Plan.objects.filter(pk__in=plan_ids)).values_list(
-            "pk", flat=True
-        )
-    )
-    for field, items in (("nodes", nodes), ("indicators", indicators)):
-        for item in items or ():
-            if item.plan_id not in visible:
-                raise DomainError(
-                    _("%(code)s belongs to a plan you cannot see.") % {"code": item.code},
-                    field=field,
-                )
-
-
 def _replace_agenda(meeting: Meeting, items: list[dict]) -> None:
     rows = []
     for position, item in enumerate(items, start=1):
@@ -479,7 +460,7 @@ def commitment_save(
     """Create or update a commitment; `responsible` (organizations), `nodes` and `indicators`
     (the plan nodes and indicators it serves), when given, replace what it had."""
     _check_commitment(commitment)
-    _check_links(acting_user, nodes, indicators)
+    require_visible_elements(acting_user, nodes=nodes, indicators=indicators)
     if commitment.status == CommitmentStatus.DONE and not commitment.done_on:
         commitment.done_on = timezone.localdate()
     if commitment.status != CommitmentStatus.DONE:

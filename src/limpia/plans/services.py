@@ -59,6 +59,29 @@ REFUSALS = {
 }
 
 
+def require_visible_elements(acting_user, **fields) -> None:
+    """Plan nodes or indicators that another record links to (`field=[items]`) must belong to
+    plans the acting user may see; the first that does not is refused on its field (one query
+    whatever the number of items)."""
+    from limpia.access.rules import plans_visible_to
+
+    plan_ids = {item.plan_id for items in fields.values() for item in items or ()}
+    if not plan_ids:
+        return
+    visible = set(
+        plans_visible_to(acting_user, Plan.objects.filter(pk__in=plan_ids)).values_list(
+            "pk", flat=True
+        )
+    )
+    for field, items in fields.items():
+        for item in items or ():
+            if item.plan_id not in visible:
+                raise DomainError(
+                    _("%(code)s belongs to a plan you cannot see.") % {"code": item.code},
+                    field=field,
+                )
+
+
 def _check_transition(table, verb: str, current: str, kind: str) -> str:
     sources, target = table[verb]
     if current not in sources:

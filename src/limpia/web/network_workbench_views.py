@@ -531,34 +531,10 @@ def body_edit(request, key):
 @login_required
 def decision_new(request, pk):
     meeting = get_object_or_404(Meeting.objects.select_related("body__parent"), pk=pk)
-    body = meeting.body
-    _require(request.user, "network.change_body", body)
-    form = nf.DecisionForm(
-        request.POST or None, initial={"position": meeting.decisions.count() + 1}
-    )
-    status = 200
-    if request.method == "POST" and form.is_valid():
-        data = {name: form.cleaned_data[name] for name in nf.DecisionForm.FIELDS}
-        if data["position"] is None:
-            data["position"] = 0
-        decision = Decision(meeting=meeting, **data)
-        try:
-            services.decision_save(acting_user=request.user, decision=decision)
-        except DomainError as exc:
-            _show_error(form, exc)
-            status = _refused_status(exc)
-        else:
-            messages.success(request, _("The decision was recorded."))
-            return redirect(_public_url("network:meeting", meeting.pk, body))
-    return _render_form(
-        request,
-        form,
-        title=_("Record a decision"),
-        submit=_("Record"),
-        body=body,
-        status=status,
-        details=[(_("Meeting"), meeting.name), (_("Held on"), meeting.starts_on)],
-    )
+    _require(request.user, "network.change_body", meeting.body)
+    decision = Decision(meeting=meeting)
+    initial = {"position": meeting.decisions.count() + 1}
+    return _decision_page(request, decision, initial)
 
 
 @login_required
@@ -566,10 +542,16 @@ def decision_edit(request, pk):
     decision = get_object_or_404(
         Decision.objects.select_related("meeting__body__parent", "addressed_to"), pk=pk
     )
-    meeting, body = decision.meeting, decision.meeting.body
-    _require(request.user, "network.change_body", body)
+    _require(request.user, "network.change_body", decision.meeting.body)
     initial = {name: getattr(decision, name) for name in nf.DecisionForm.FIELDS}
     initial.update(addressed_to=decision.addressed_to_id, version=decision.version)
+    return _decision_page(request, decision, initial)
+
+
+def _decision_page(request, decision: Decision, initial: dict):
+    """Record a decision (not saved yet) or edit one (with the version it was read at)."""
+    meeting, body = decision.meeting, decision.meeting.body
+    creating = decision.pk is None
     form = nf.DecisionForm(request.POST or None, initial=initial)
     status = 200
     if request.method == "POST" and form.is_valid():
@@ -579,23 +561,29 @@ def decision_edit(request, pk):
         if decision.position is None:
             decision.position = 0
         try:
-            services.decision_save(
-                acting_user=request.user,
-                decision=decision,
-                version=data["version"] or decision.version,
-                reason="edited",
-            )
+            if creating:
+                services.decision_save(acting_user=request.user, decision=decision)
+            else:
+                services.decision_save(
+                    acting_user=request.user,
+                    decision=decision,
+                    version=data["version"] or decision.version,
+                    reason="edited",
+                )
         except DomainError as exc:
             _show_error(form, exc)
             status = _refused_status(exc)
         else:
-            messages.success(request, _("The decision was saved."))
+            if creating:
+                messages.success(request, _("The decision was recorded."))
+            else:
+                messages.success(request, _("The decision was saved."))
             return redirect(_public_url("network:meeting", meeting.pk, body))
     return _render_form(
         request,
         form,
-        title=_("Edit the decision"),
-        submit=_("Save"),
+        title=_("Record a decision") if creating else _("Edit the decision"),
+        submit=_("Record") if creating else _("Save"),
         body=body,
         status=status,
         details=[(_("Meeting"), meeting.name), (_("Held on"), meeting.starts_on)],
